@@ -1,0 +1,40 @@
+# The course's commands. Each target creates .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS ?= cpu,dev
+STAMP := $(VENV)/.installed
+
+.PHONY: course test lab tensorboard install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall when the dependency list changes.
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+course: $(STAMP)
+	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m course.run_course
+
+# Lint, unit tests, then every notebook through nbval in the smoke profile. Test runs
+# log to build/test-runs so they never mix with the course's own runs/.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
+		$(BIN)/python -m pytest -q -p no:cacheprovider tests \
+		--nbval-lax notebooks --nbval-sanitize-with tests/sanitize.cfg
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+tensorboard: $(STAMP)
+	$(BIN)/tensorboard --logdir runs/
+
+clean:
+	rm -rf build runs

@@ -1,0 +1,219 @@
+"""Profiles, seeds, devices and paths shared by every lecture.
+
+Nothing here changes global state at import time: seeds, mixed precision and the
+like are only set when a notebook calls the corresponding function.
+
+Profiles:
+    ``COURSE_PROFILE=smoke`` runs every notebook on tiny data in seconds (the tests
+    use it); ``full`` (the default) is sized to reach each lecture's stated result on
+    a 2-core laptop CPU and scales up automatically on a GPU.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import random
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+PROFILES = ("smoke", "full")
+PROFILE_ENV = "COURSE_PROFILE"
+RUNS_ENV = "COURSE_RUNS_DIR"
+OFFLINE_ENV = "COURSE_OFFLINE"
+
+
+def profile() -> str:
+    """Returns the active profile, read from ``COURSE_PROFILE`` (default ``"full"``).
+
+    Raises:
+        ValueError: if the variable holds anything but ``smoke`` or ``full``.
+    """
+    value = os.environ.get(PROFILE_ENV, "full").strip().lower() or "full"
+    if value not in PROFILES:
+        raise ValueError(
+            f"Expected {PROFILE_ENV} to be one of {PROFILES}. "
+            f"Received: {PROFILE_ENV}={value!r}"
+        )
+    return value
+
+
+def is_smoke() -> bool:
+    """Whether the tiny, seconds-long ``smoke`` profile is active."""
+    return profile() == "smoke"
+
+
+def by_profile(*, smoke: Any, full: Any, gpu: Any = None) -> Any:
+    """Picks a value for the active profile, for a notebook's parameters cell.
+
+    Args:
+        smoke: value used in the ``smoke`` profile (tests).
+        full: value used in the ``full`` profile on a CPU.
+        gpu: value used in the ``full`` profile when a GPU is present; defaults to
+            ``full``.
+
+    Returns:
+        One of the three values.
+    """
+    if is_smoke():
+        return smoke
+    if gpu is not None and gpus():
+        return gpu
+    return full
+
+
+def offline() -> bool:
+    """Whether loaders must not try the network.
+
+    True in the smoke profile (tests never touch the network) and when
+    ``COURSE_OFFLINE`` is set to a non-empty value other than ``0``.
+    """
+    flag = os.environ.get(OFFLINE_ENV, "").strip().lower()
+    return is_smoke() or flag not in ("", "0", "false", "no")
+
+
+def set_seed(seed: int) -> None:
+    """Seeds Python, NumPy and the Keras backend so runs repeat.
+
+    Args:
+        seed: a non-negative integer.
+
+    Raises:
+        TypeError: if ``seed`` is not an integer.
+        ValueError: if ``seed`` is negative.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"Expected seed to be an integer. Received: seed={seed!r}")
+    if seed < 0:
+        raise ValueError(f"Expected seed to be >= 0. Received: seed={seed}")
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    keras.utils.set_random_seed(int(seed))
+
+
+def backend() -> str:
+    """The Keras backend in use (``tensorflow``, ``jax`` or ``torch``)."""
+    return keras.backend.backend()
+
+
+def gpus() -> list[str]:
+    """Names of the GPUs visible to the active Keras backend (empty on a CPU)."""
+    name = backend()
+    if name == "tensorflow":
+        import tensorflow as tf  # Only imported when TensorFlow is the backend.
+
+        return [d.name for d in tf.config.list_physical_devices("GPU")]
+    if name == "jax":
+        import jax
+
+        return [str(d) for d in jax.devices() if d.platform == "gpu"]
+    if name == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return []
+
+
+def mixed_precision_enabled() -> bool:
+    """Whether the global Keras dtype policy computes in float16 or bfloat16."""
+    return keras.config.dtype_policy().compute_dtype in ("float16", "bfloat16")
+
+
+def use_mixed_precision(enable: bool = True) -> bool:
+    """Turns mixed precision on, but only where it helps: on a GPU.
+
+    On a CPU float16 arithmetic is emulated and slower, so the policy stays
+    ``float32`` there whatever is asked.
+
+    Args:
+        enable: ``True`` to use ``mixed_float16`` when a GPU is present, ``False``
+            to go back to ``float32``.
+
+    Returns:
+        Whether mixed precision is now on.
+    """
+    if not isinstance(enable, bool):
+        raise TypeError(f"Expected enable to be a bool. Received: enable={enable!r}")
+    policy = "mixed_float16" if enable and gpus() else "float32"
+    keras.config.set_dtype_policy(policy)
+    return mixed_precision_enabled()
+
+
+def jit_compile() -> bool:
+    """Whether to ask ``Model.compile`` for XLA: on a GPU yes, on a CPU no.
+
+    XLA was measured to slow LeNet-5 training down 2.2x and a CIFAR ResNet-18 1.5x
+    on a 2-core CPU, so the course only turns it on where it pays off.
+    """
+    return bool(gpus())
+
+
+def _package_version(name: str) -> str | None:
+    if importlib.util.find_spec(name) is None:
+        return None
+    module = __import__(name)
+    return getattr(module, "__version__", "unknown")
+
+
+def device_report() -> dict[str, Any]:
+    """Describes the software and hardware a notebook runs on.
+
+    Returns:
+        A dict with the profile, Python, backend, Keras and TensorFlow versions
+        (``None`` when TensorFlow is not installed), the visible GPUs, and whether
+        mixed precision and XLA are on.
+    """
+    tf_version = None
+    if backend() == "tensorflow" or importlib.util.find_spec("tensorflow"):
+        tf_version = _package_version("tensorflow")
+    return {
+        "profile": profile(),
+        "python": platform.python_version(),
+        "backend": backend(),
+        "keras": keras.__version__,
+        "tensorflow": tf_version,
+        "gpus": gpus(),
+        "mixed_precision": mixed_precision_enabled(),
+        "xla": jit_compile(),
+    }
+
+
+def in_colab() -> bool:
+    """Whether the code runs inside Google Colab."""
+    return importlib.util.find_spec("google.colab") is not None
+
+
+def _project_root() -> Path | None:
+    """The source checkout holding this package, if it is one (editable install)."""
+    root = Path(__file__).resolve().parents[1]
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def cache_dir() -> Path:
+    """Where datasets and pretrained weights are cached.
+
+    ``COURSE_CACHE_DIR`` if set, else ``~/.cache/course``. Created on demand by
+    whoever writes into it, never at import time.
+    """
+    # The rule lives in course.fetch, which the command-line fetcher imports
+    # without loading Keras.
+    from course import fetch
+
+    return fetch.resolve_cache_dir()
+
+
+def runs_dir() -> Path:
+    """Where TensorBoard runs, backups and checkpoints go.
+
+    ``COURSE_RUNS_DIR`` if set; else ``runs/`` at the top of the source checkout
+    (so ``make tensorboard`` finds them); else ``runs/`` in the working directory.
+    """
+    value = os.environ.get(RUNS_ENV)
+    if value:
+        return Path(value).expanduser()
+    root = _project_root()
+    return (root if root is not None else Path.cwd()) / "runs"

@@ -1,0 +1,52 @@
+"""The course map: one entry per lecture notebook that exists.
+
+The README's course map and notebook 00 show it; a test keeps the README, this
+table and ``notebooks/`` in step, so a new lecture adds its row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lecture:
+    """One lecture notebook.
+
+    Attributes:
+        notebook: file stem in ``notebooks/``.
+        topic: the lecture's subject.
+        shows: what it shows and measures.
+    """
+
+    notebook: str
+    topic: str
+    shows: str
+
+
+LECTURES: tuple[Lecture, ...] = (
+    Lecture(
+        "00_start_here",
+        "Start here",
+        "environment and GPU report, data sources, a first run watched in TensorBoard",
+    ),
+    Lecture(
+        "01_perceptron_and_activations",
+        "Perceptron and activations",
+        "AND/OR learned, XOR failed then solved by an MLP; activations and "
+        "derivatives; "
+        "softmax; the task/activation/loss table run as code",
+    ),
+    Lecture(
+        "02_training_and_generalization",
+        "Training and generalization",
+        "splits and normalisation; underfitting, good fit, overfitting on MNIST; early "
+        "stopping, dropout, L2 and batch norm compared",
+    ),
+    Lecture(
+        "04_lenet",
+        "LeNet-5",
+        "61,706 parameters trained on MNIST; filters, feature maps, confusion matrix, "
+        "misclassified digits",
+    ),
+)

