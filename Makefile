@@ -29,6 +29,10 @@ test: $(STAMP)
 	COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
 		$(BIN)/python -m pytest -q -p no:cacheprovider tests \
 		--nbval-lax notebooks --nbval-sanitize-with tests/sanitize.cfg
+	# The backend-agnostic modules must also work on JAX (no TensorFlow inside).
+	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/test_models.py tests/test_activations.py tests/test_plots.py \
+		tests/test_config.py tests/test_results.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

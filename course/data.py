@@ -16,7 +16,6 @@ naming the file and the command that re-fetches it; it never falls back silently
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 import zipfile
 from dataclasses import dataclass, field
@@ -81,14 +80,6 @@ def _announce(message: str, verbose: bool) -> None:
         print(message)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _refetch_hint(path: Path, name: str) -> str:
     return (
         f"Delete {path} and re-fetch it with: python data_scripts/fetch.py {name} "
@@ -114,7 +105,9 @@ def _load_mnist_npz(path: Path) -> dict[str, np.ndarray]:
     (expected,) = [
         f.sha256 for f in fetch.REGISTRY["mnist"].files if f.filename == path.name
     ]
-    actual = _sha256(path)
+    import pooch  # imported here: it loads tqdm, which warns in notebooks
+
+    actual = pooch.file_hash(str(path), alg="sha256")
     if actual != expected:
         raise CorruptCacheError(
             f"The cached MNIST file {path} is corrupt or truncated (sha256 {actual}, "

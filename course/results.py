@@ -94,6 +94,7 @@ def record(notebook, metric, value, data, **extra):
         handle, temp = tempfile.mkstemp(dir=target, suffix=".tmp")
         with os.fdopen(handle, "w") as stream:
             json.dump(entry, stream, indent=2)
+        os.chmod(temp, 0o644)
         os.replace(temp, target / f"{notebook}.json")
     return entry
 

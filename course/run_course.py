@@ -63,6 +63,7 @@ def run_notebook(
         handle, temp = tempfile.mkstemp(dir=output_dir, suffix=".ipynb.tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             nbformat.write(notebook, stream)
+        os.chmod(temp, 0o644)  # mkstemp makes it private; the copy is for reading
         os.replace(temp, output_dir / path.name)
     return elapsed
 

@@ -190,3 +190,28 @@ def test_maxout_takes_the_max_of_its_pieces():
 def test_maxout_bad_arguments(kwargs, fragment):
     with pytest.raises(ValueError, match="Received: " + fragment):
         layers.Maxout(**kwargs)
+
+
+def test_builders_import_no_tensorflow():
+    """Builders, layers, activations and plots run on any backend: under JAX,
+    building and calling LeNet-5 must not import TensorFlow at all."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from course import activations, augment, layers, models, plots\n"
+        "import numpy as np\n"
+        "model = models.lenet5((28, 28, 1))\n"
+        "model(np.zeros((1, 28, 28, 1), 'float32'))\n"
+        "models.mlp((4,), 2, activation='maxout')\n"
+        "augment.digit_augmentation()\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    env = {**os.environ, "KERAS_BACKEND": "jax"}
+    pytest.importorskip("jax")
+    output = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
+    assert output.strip().splitlines()[-1] == "False"

@@ -70,7 +70,8 @@ def test_colab_install_cell(path):
     assert f'REPOSITORY = "{REPOSITORY}"' in first
     assert 'find_spec("google.colab")' in first
     # The one pip command installs nothing but the course package itself.
-    (command,) = re.findall(r'\[sys\.executable, .*?"\]', first)
+    flat = re.sub(r",\s*\]", "]", re.sub(r"\[\s*", "[", re.sub(r"\s+", " ", first)))
+    (command,) = re.findall(r'\[sys\.executable, .*?"\]', flat)
     assert command == (
         '[sys.executable, "-m", "pip", "install", "--quiet", '
         'f"course[colab] @ git+{REPOSITORY}"]'
