@@ -34,6 +34,7 @@ __all__ = [
     "confusion_counts",
     "confusion_matrix",
     "conv_filters",
+    "decision_regions",
     "feature_maps",
     "image_grid",
     "misclassified",
@@ -924,5 +925,72 @@ def activation_curves(
         ax.grid(alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def decision_regions(
+    panels: Mapping[str, tuple[Any, Any]],
+    x: Any,
+    resolution: int = 161,
+    margin: float = 0.5,
+) -> Figure:
+    """Shows what a 2-input binary classifier answers over the whole plane.
+
+    One panel per model: its output probability as colour, the 0.5 contour (the
+    decision line, omitted when the output is constant) and the data points
+    coloured by their target. Used for the logic gates of lecture 01, where one
+    perceptron draws one straight line and XOR needs two.
+
+    Args:
+        panels: title -> ``(model, y)``; ``model`` maps ``(n, 2)`` float32 inputs to
+            ``(n, 1)`` probabilities, ``y`` holds the targets of ``x``, shape ``(n,)``.
+        x: points of shape ``(n, 2)``.
+        resolution: grid points per axis, >= 2.
+        margin: how far the grid extends beyond the points, >= 0.
+
+    Returns:
+        The figure, one axes per panel.
+    """
+    if not isinstance(panels, Mapping) or not panels:
+        raise _error(
+            TypeError,
+            "panels to be a non-empty dict title -> (model, y)",
+            "panels",
+            panels,
+        )
+    points = _as_array("x", x).astype("float32")
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise _error(ValueError, "x of shape (n, 2)", "x", points)
+    resolution = _check_int("resolution", resolution, minimum=2)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        raise _error(ValueError, "margin to be a number >= 0", "margin", margin)
+    low, high = points.min(axis=0) - margin, points.max(axis=0) + margin
+    g1, g2 = np.meshgrid(
+        np.linspace(low[0], high[0], resolution),
+        np.linspace(low[1], high[1], resolution),
+    )
+    plane = np.stack([g1.ravel(), g2.ravel()], axis=1).astype("float32")
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.6))
+    for ax, (title, (model, y)) in zip(
+        np.atleast_1d(axes), panels.items(), strict=True
+    ):
+        targets = _as_array("y", y).reshape(-1)
+        if targets.shape[0] != points.shape[0]:
+            raise _error(ValueError, f"y of length {points.shape[0]}", "y", targets)
+        output = _to_numpy(model(plane)).reshape(g1.shape)
+        ax.contourf(g1, g2, output, levels=np.linspace(0, 1, 11), cmap="coolwarm")
+        if np.ptp(output) > 1e-3:  # a constant output has no 0.5 line to draw
+            ax.contour(g1, g2, output, levels=[0.5], colors="black")
+        ax.scatter(
+            *points.T,
+            c=targets,
+            cmap="coolwarm",
+            s=120,
+            edgecolors="black",
+            vmin=0,
+            vmax=1,
+        )
+        ax.set(title=str(title), xlabel="x1", ylabel="x2")
     fig.tight_layout()
     return fig

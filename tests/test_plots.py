@@ -534,3 +534,37 @@ def test_feature_maps_invalid(tiny_model, args, error, name):
     args = tuple(tiny_model if a is None else a for a in args)
     with pytest.raises(error, match=re.escape(f"Received: {name}")):
         plots.feature_maps(*args)
+
+
+def _linear_model():
+    inputs = keras.Input(shape=(2,), name="inputs")
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="neuron")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.get_layer("neuron").set_weights([np.array([[4.0], [4.0]]), np.array([-6.0])])
+    return model
+
+
+def test_decision_regions_draws_one_panel_per_model():
+    x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype="float32")
+    fig = plots.decision_regions(
+        {
+            "AND": (_linear_model(), [0, 0, 0, 1]),
+            "XOR": (_linear_model(), [0, 1, 1, 0]),
+        },
+        x,
+        resolution=21,
+    )
+    assert [ax.get_title() for ax in fig.axes] == ["AND", "XOR"]
+
+
+@pytest.mark.parametrize(
+    "panels, x, fragment",
+    [
+        ({}, np.zeros((4, 2)), "Received: panels={}"),
+        ({"a": (None, [0, 1])}, np.zeros((4, 3)), "Received: x.shape=(4, 3)"),
+    ],
+)
+def test_decision_regions_rejects(panels, x, fragment):
+    with pytest.raises((TypeError, ValueError)) as info:
+        plots.decision_regions(panels, x)
+    assert fragment in str(info.value)
