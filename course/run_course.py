@@ -91,6 +91,8 @@ def main(argv=None) -> int:
     os.environ[results.RESULTS_ENV] = str(results_dir)
     # Kernels inherit this: no inline TensorBoard servers left behind by a batch run.
     os.environ["COURSE_HEADLESS"] = "1"
+    # TensorFlow's start-up chatter would otherwise fill the executed notebooks.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     rows, failed = [], []
     for path in paths:
         print(f"== {path.stem} ({args.profile})", flush=True)

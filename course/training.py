@@ -552,21 +552,27 @@ def diagnose_fit(
     higher-is-better ``metric`` (train value ``t``, validation value ``v``) and to
     the loss curves, checked in this order:
 
-    1. **Overfitting** if the model does clearly better on the data it trained on:
+    1. **Underfitting** if the model does not even fit its training data:
+       ``t < low``. A model that fits neither set is struggling to learn at all,
+       whatever its train/validation gap.
+    2. **Overfitting** if the model does clearly better on the data it trained on:
        ``t - v > gap``; or if the validation loss has turned up, ending more than
        ``rise`` (relative) above its minimum, while the training loss is still
        lower than at that minimum (memorising the training set instead of
        learning what generalises).
-    2. **Underfitting** if the model does not even fit its training data:
-       ``t < low``; or if it does clearly better on validation than on training,
+    3. **Underfitting** if it does clearly better on validation than on training,
        ``v - t > gap`` (typical of too much regularisation or too few epochs).
-    3. **Good fit** otherwise.
+    4. **Good fit** otherwise.
 
-    Overfitting is checked first because its signs are specific, whereas "low"
-    depends on how hard the task is: set ``low`` to the training accuracy a
+    ``low`` depends on how hard the task is: set it to the training accuracy a
     capable model reaches on your data (the 0.8 default suits MNIST-like tasks;
     ``None`` switches the rule off). The last epoch is used as is, so smooth noisy
     curves or train longer before reading much into a borderline verdict.
+
+    Note that Keras logs the training metric while training: with dropout active
+    and batch norm on batch statistics, and averaged over an epoch of changing
+    weights. For regularised models that understates the training accuracy; to
+    compare like with like, evaluate the training set after ``fit`` as well.
 
     Args:
         history: what ``model.fit`` returned, or a dict of per-epoch lists; it
@@ -619,6 +625,8 @@ def diagnose_fit(
             f"val_{metric}={val}"
         )
 
+    if low is not None and train < low:
+        return "underfitting"
     if train - val > gap:
         return "overfitting"
     if "loss" in curves and "val_loss" in curves:
@@ -629,8 +637,6 @@ def diagnose_fit(
             still_learning = loss[-1] < loss[best]
             if turned_up and still_learning:
                 return "overfitting"
-    if low is not None and train < low:
-        return "underfitting"
     if val - train > gap:
         return "underfitting"
     return "good fit"

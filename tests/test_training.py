@@ -402,6 +402,9 @@ def _curves(acc, val_acc, loss=None, val_loss=None):
         ),
         # Cannot even fit the training data.
         (_curves([0.4, 0.5, 0.55], [0.4, 0.5, 0.54]), {}, "underfitting"),
+        # Fits neither set: underfitting even with a train/validation gap.
+        (_curves([0.3, 0.36, 0.398], [0.3, 0.33, 0.342]), {}, "underfitting"),
+        (_curves([0.3, 0.36, 0.398], [0.3, 0.33, 0.342]), {"low": None}, "overfitting"),
         # The same run is fine once the bar is lowered or switched off.
         (_curves([0.4, 0.5, 0.55], [0.4, 0.5, 0.54]), {"low": 0.5}, "good fit"),
         (_curves([0.4, 0.5, 0.55], [0.4, 0.5, 0.54]), {"low": None}, "good fit"),
