@@ -212,6 +212,10 @@ def test_builders_import_no_tensorflow():
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     pytest.importorskip("jax")
     output = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert output.strip().splitlines()[-1] == "False"

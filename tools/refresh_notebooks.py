@@ -41,7 +41,7 @@ def refresh(path: Path) -> None:
     # nbstripout removes every output except those of keep_output cells, and the
     # execution counts and volatile metadata.
     subprocess.run(
-        [sys.executable, "-m", "nbstripout", "--keep-id", str(path)], check=True
+        [sys.executable, "-m", "nbstripout", str(path)], check=True
     )
 
 
