@@ -26,7 +26,8 @@ def main(argv: list[str]) -> int:
     old_url = re.search(r'^Repository = "([^"]+)"$', pyproject.read_text(), re.M)[1]
     old_slug = old_url.removeprefix("https://github.com/")
     new_slug = new_url.removeprefix("https://github.com/")
-    paths = [pyproject, ROOT / "README.md", *sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = [pyproject, ROOT / "README.md", *notebooks]
     for path in paths:
         text = path.read_text(encoding="utf-8")
         updated = text.replace(old_url, new_url).replace(
