@@ -131,3 +131,18 @@ BAD_ARGUMENTS = [
 def test_bad_arguments(loader, kwargs, error, fragment):
     with pytest.raises(error, match="Received: " + fragment.replace("(", r"\(")):
         loader(**kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(data.SAMPLE_IMAGES))
+def test_sample_images_load_offline(name, capsys):
+    image = data.sample_image(name)
+    assert image.dtype == np.uint8 and image.ndim in (2, 3)
+    size = "x".join(str(n) for n in image.shape[:2])
+    assert size in data.SAMPLE_IMAGES[name]
+    assert ("RGB" in data.SAMPLE_IMAGES[name]) == (image.ndim == 3)
+    assert f"skimage.data.{name}()" in capsys.readouterr().out
+
+
+def test_sample_image_rejects_unknown_names():
+    with pytest.raises(ValueError, match="Received: name='lena'"):
+        data.sample_image("lena")
