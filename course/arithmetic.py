@@ -788,9 +788,19 @@ def receptive_field(model_or_layers, axis=0) -> list[RFRow]:
       stretched by ``s - 1`` zeros, so the stride *divides* the jump, and ``r``
       grows by ``(ceil(k / s) - 1) j_in``: the most input units one output unit
       sees (units repeat with period ``s``, so ``start + t * jump`` is exact for
-      unit 0 and within half an input unit for the others);
+      unit 0 only: for the others it can be off by up to ``(s - 1) / s`` of an
+      input unit);
     - ``ZeroPadding*`` moves ``start`` back by the padding, ``Cropping*`` forward;
-      ``UpSampling*`` (nearest) divides the jump;
+      ``UpSampling*`` (nearest) divides the jump.
+
+    Known limit: a single fractional jump cannot describe a stretched layer, whose
+    units repeat with a phase. After a transposed convolution or an upsampling, a
+    windowed layer's ``size`` is therefore a lower bound (e.g. ``Conv1D(2,
+    strides=2)``, ``Conv1DTranspose(3, strides=3)``, ``Conv1D(5)`` gives 5 where
+    some units see 6 inputs). Stacks of convolutions, poolings and dilations -
+    every classic classifier - are exact (checked against impulse responses).
+    Further layers:
+
     - ``GlobalMaxPooling*``/``GlobalAveragePooling*`` see their whole input (a
       window of the input size; skipped if that size is unknown) and end the
       spatial axes, like ``Flatten`` or any layer that lowers the rank: later

@@ -44,6 +44,13 @@ LECTURES: tuple[Lecture, ...] = (
         "stopping, dropout, L2 and batch norm compared",
     ),
     Lecture(
+        "03_convolution_arithmetic",
+        "Convolution arithmetic",
+        "hand-set filters on a photo; (k^2 m + 1) n; 1x1 and 5x5 vs two 3x3; the "
+        "guide's size relationships checked against Keras; receptive fields, "
+        "equivariance, MACs",
+    ),
+    Lecture(
         "04_lenet",
         "LeNet-5",
         "61,706 parameters trained on MNIST; filters, feature maps, confusion matrix, "

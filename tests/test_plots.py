@@ -568,3 +568,29 @@ def test_decision_regions_rejects(panels, x, fragment):
     with pytest.raises((TypeError, ValueError)) as info:
         plots.decision_regions(panels, x)
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "args, frames, title",
+    [
+        ((5, 3, 1, 1), 4, "i=5, k=3, s=1, p=1, d=1: 5x5 output"),
+        ((5, 3, 2, 1), 3, "i=5, k=3, s=2, p=1, d=1: 3x3 output"),
+        ((7, 3, 1, 0, 2), 2, "i=7, k=3, s=1, p=0, d=2: 3x3 output"),
+    ],
+)
+def test_kernel_sliding(args, frames, title):
+    fig = plots.kernel_sliding(*args, frames=frames)
+    assert len(fig.axes) == frames and fig._suptitle.get_text() == title
+
+
+def test_kernel_sliding_rejects_a_kernel_larger_than_the_input():
+    with pytest.raises(ValueError, match="Received:"):
+        plots.kernel_sliding(2, 5)
+
+
+def test_number_grids_writes_every_value():
+    fig = plots.number_grids({"a": np.arange(4).reshape(2, 2), "b": np.ones((3, 3))})
+    assert [ax.get_title() for ax in fig.axes] == ["a", "b"]
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0", "1", "2", "3"]
+    with pytest.raises(ValueError, match="Received: panels.shape=\\(3,\\)"):
+        plots.number_grids({"a": np.ones(3)})
