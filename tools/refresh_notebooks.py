@@ -40,9 +40,7 @@ def refresh(path: Path) -> None:
     nbformat.write(notebook, path)
     # nbstripout removes every output except those of keep_output cells, and the
     # execution counts and volatile metadata.
-    subprocess.run(
-        [sys.executable, "-m", "nbstripout", str(path)], check=True
-    )
+    subprocess.run([sys.executable, "-m", "nbstripout", str(path)], check=True)
 
 
 if __name__ == "__main__":
