@@ -32,7 +32,8 @@ test: $(STAMP)
 	# The backend-agnostic modules must also work on JAX (no TensorFlow inside).
 	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
-		tests/test_config.py tests/test_results.py tests/test_arithmetic.py
+		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
+		tests/test_architectures.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

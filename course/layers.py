@@ -70,3 +70,196 @@ class Maxout(keras.layers.Layer):
             kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
         )
         return config
+
+
+@keras.saving.register_keras_serializable(package="course")
+class LocalResponseNormalization(keras.layers.Layer):
+    """Local response normalisation across channels (AlexNet, section 3.3).
+
+    Krizhevsky, Sutskever & Hinton, "ImageNet classification with deep
+    convolutional neural networks" (NIPS 2012)::
+
+        b_i = a_i / (k + alpha * sum_{j = i - n // 2}^{i + n // 2} a_j^2) ** beta
+
+    the sum running over the ``n`` neighbouring channels of the same position
+    (channels outside ``[0, C)`` count as zeros). The defaults are the paper's
+    ``k = 2, n = 5, alpha = 1e-4, beta = 0.75``. As in the paper (and
+    ``tf.nn.local_response_normalization``) ``alpha`` multiplies the plain sum;
+    Caffe and ``torch.nn.LocalResponseNorm`` divide it by ``n`` first. The layer
+    has no weights.
+
+    Args:
+        size: ``n``, the (odd) number of channels summed over.
+        bias: ``k``.
+        alpha: ``alpha``.
+        beta: ``beta``.
+        **kwargs: standard layer arguments (``name``, ``dtype``).
+
+    Input shape:
+        ``(batch, ..., channels)`` (channels last).
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, size=5, bias=2.0, alpha=1e-4, beta=0.75, **kwargs):
+        super().__init__(**kwargs)
+        self.size = _validate.positive_int("size", size)
+        if self.size % 2 == 0:
+            raise ValueError(
+                f"Expected size to be an odd integer. Received: size={size!r}"
+            )
+        self.bias = _validate.non_negative("bias", bias)
+        self.alpha = _validate.non_negative("alpha", alpha)
+        self.beta = _validate.non_negative("beta", beta)
+
+    def call(self, inputs):
+        squares = ops.square(inputs)
+        radius = self.size // 2
+        rank = len(inputs.shape)
+        padded = ops.pad(squares, [[0, 0]] * (rank - 1) + [[radius, radius]])
+        channels = inputs.shape[-1]
+        # The window sum as n shifted copies: n is small (5), and this stays
+        # backend-agnostic (no depthwise convolution over the channel axis).
+        total = padded[..., 0:channels]
+        for shift in range(1, self.size):
+            total = total + padded[..., shift : shift + channels]
+        return inputs / ops.power(self.bias + self.alpha * total, self.beta)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(size=self.size, bias=self.bias, alpha=self.alpha, beta=self.beta)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="course")
+class ChannelPadding(keras.layers.Layer):
+    """Appends ``padding`` all-zero channels: ResNet's option-A shortcut.
+
+    He, Zhang, Ren & Sun, "Deep residual learning for image recognition" (CVPR
+    2016), section 4.1: "(A) zero-padding shortcuts are used for increasing
+    dimensions, and all shortcuts are parameter-free". The layer has no weights.
+
+    Args:
+        padding: number of zero channels appended after the input's channels.
+        **kwargs: standard layer arguments (``name``, ``dtype``).
+
+    Input shape:
+        ``(batch, ..., channels)``.
+    Output shape:
+        ``(batch, ..., channels + padding)``.
+    """
+
+    def __init__(self, padding, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _validate.positive_int("padding", padding)
+
+    def call(self, inputs):
+        rank = len(inputs.shape)
+        return ops.pad(inputs, [[0, 0]] * (rank - 1) + [[0, self.padding]])
+
+    def compute_output_shape(self, input_shape):
+        channels = input_shape[-1]
+        if channels is not None:
+            channels += self.padding
+        return (*input_shape[:-1], channels)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(padding=self.padding)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="course")
+class Highway(keras.layers.Layer):
+    """A fully connected highway layer, ``y = H(x) T(x) + x (1 - T(x))``.
+
+    Srivastava, Greff & Schmidhuber, "Training very deep networks" (NIPS 2015;
+    "Highway networks", arXiv:1505.00387)::
+
+        H(x) = activation(x W_H + b_H)
+        T(x) = sigmoid(x W_T + b_T)          # the transform gate
+        y    = H(x) * T(x) + x * (1 - T(x))  # 1 - T is the carry gate
+
+    ``b_T`` starts at ``transform_bias`` (negative: T close to 0, so a fresh
+    layer mostly *carries* its input, which is what lets very deep highway nets
+    train; the paper uses -1 to -3 for fully connected nets). The output has the
+    input's width. ``kernel`` holds ``[W_H | W_T]`` side by side, shape
+    ``(d, 2 d)``, so ``course.arithmetic.count_macs`` counts both products.
+
+    Args:
+        activation: activation of ``H``.
+        transform_bias: initial value of every entry of ``b_T``.
+        kernel_initializer: initializer of ``[W_H | W_T]``.
+        **kwargs: standard layer arguments (``name``, ``dtype``).
+
+    Input shape:
+        ``(batch, ..., d)``.
+    Output shape:
+        ``(batch, ..., d)``.
+    """
+
+    def __init__(
+        self,
+        activation="relu",
+        transform_bias=-2.0,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.activation = keras.activations.get(activation)
+        if isinstance(transform_bias, bool) or not isinstance(
+            transform_bias, (int, float)
+        ):
+            raise TypeError(
+                "Expected transform_bias to be a number. "
+                f"Received: transform_bias={transform_bias!r}"
+            )
+        self.transform_bias = float(transform_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, input_shape):
+        width = input_shape[-1]
+        if width is None:
+            raise ValueError(
+                "Expected the last input dimension of Highway to be known. "
+                f"Received: input_shape={tuple(input_shape)!r}"
+            )
+        self.width = int(width)
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=(self.width, 2 * self.width),
+            initializer=self.kernel_initializer,
+        )
+        transform_bias = self.transform_bias
+
+        def bias_initializer(shape, dtype=None):
+            # b_H starts at 0, b_T at transform_bias (carry behaviour).
+            half = shape[0] // 2
+            return ops.concatenate(
+                [ops.zeros((half,), dtype), ops.full((half,), transform_bias, dtype)]
+            )
+
+        self.bias = self.add_weight(
+            name="bias", shape=(2 * self.width,), initializer=bias_initializer
+        )
+
+    def call(self, inputs):
+        z = ops.matmul(inputs, self.kernel) + self.bias
+        h = self.activation(z[..., : self.width])
+        t = ops.sigmoid(z[..., self.width :])
+        return h * t + inputs * (1.0 - t)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            activation=keras.activations.serialize(self.activation),
+            transform_bias=self.transform_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+        )
+        return config

@@ -9,3 +9,27 @@ from course.models.lenet import lenet5
 from course.models.mlp import mlp, perceptron
 
 __all__ = ["lenet5", "mlp", "perceptron"]
+from course.models.alexnet import alexnet, zfnet
+from course.models.densenet import dense_block, dense_layer, densenet, transition_block
+from course.models.googlenet import googlenet, inception_module
+from course.models.highway import highway_net
+from course.models.resnet import bottleneck_block, plain_net, residual_block, resnet
+from course.models.vgg import vgg, vgg_block
+
+__all__ += [
+    "alexnet",
+    "bottleneck_block",
+    "dense_block",
+    "dense_layer",
+    "densenet",
+    "googlenet",
+    "highway_net",
+    "inception_module",
+    "plain_net",
+    "residual_block",
+    "resnet",
+    "transition_block",
+    "vgg",
+    "vgg_block",
+    "zfnet",
+]

@@ -1,0 +1,338 @@
+"""Residual networks and their plain counterparts (lecture 05)."""
+
+from __future__ import annotations
+
+import keras
+
+from course import _validate
+
+#: Blocks per stage (conv2_x ... conv5_x) and the block kind, He et al. Table 1.
+STAGES = {
+    18: ("basic", (2, 2, 2, 2)),
+    34: ("basic", (3, 4, 6, 3)),
+    50: ("bottleneck", (3, 4, 6, 3)),
+    101: ("bottleneck", (3, 4, 23, 3)),
+    152: ("bottleneck", (3, 8, 36, 3)),
+}
+#: Filters of the 3x3 convolutions of conv2_x ... conv5_x (bottlenecks output 4x).
+WIDTHS = (64, 128, 256, 512)
+#: Output channels of a bottleneck block per 3x3 filter.
+EXPANSION = 4
+SHORTCUTS = ("A", "B", "C")
+STEMS = ("imagenet", "cifar")
+#: Smallest input side per stem: the total downsampling of the network, so that
+#: every stride-2 layer still halves a real map (the last one ends at 1x1).
+MIN_SIZE = {"imagenet": 32, "cifar": 8}
+
+
+def _shortcut(x, channels, stride, shortcut, name):
+    """The shortcut branch of a block: identity, option A, or a projection."""
+    in_channels = x.shape[-1]
+    changes = stride != 1 or in_channels != channels
+    if shortcut == "C" or (shortcut == "B" and changes):
+        # W_s x: a 1x1 convolution (with the stride) and batch norm.
+        x = keras.layers.Conv2D(
+            channels, 1, strides=stride, use_bias=False, name=f"{name}_0_conv"
+        )(x)
+        return keras.layers.BatchNormalization(name=f"{name}_0_bn")(x)
+    if shortcut == "A" and changes:
+        # Identity with zero entries padded for the new channels: parameter-free.
+        if stride != 1:  # A 1x1 "pooling" with stride s keeps every s-th pixel.
+            x = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_pool")(x)
+        if channels > in_channels:
+            x = _channel_padding(channels - in_channels, f"{name}_0_pad")(x)
+    return x
+
+
+def _channel_padding(padding, name):
+    from course.layers import ChannelPadding
+
+    return ChannelPadding(padding, name=name)
+
+
+def _check_block_args(filters, stride, shortcut, skip):
+    filters = _validate.positive_int("filters", filters)
+    stride = _validate.positive_int("stride", stride)
+    _validate.choice("shortcut", shortcut, SHORTCUTS)
+    if not isinstance(skip, bool):
+        raise TypeError(f"Expected skip to be a bool. Received: skip={skip!r}")
+    return filters, stride
+
+
+def _merge(x, residual, skip, name):
+    if skip:
+        x = keras.layers.Add(name=f"{name}_add")([residual, x])
+    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+
+
+def residual_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
+    """The basic residual block of ResNet-18/34: two 3x3 convolutions.
+
+    He, Zhang, Ren & Sun, "Deep residual learning for image recognition" (CVPR
+    2016), Figure 2 and Figure 5 (left)::
+
+        y = relu(F(x) + shortcut(x)),
+        F = conv3x3(stride) - BN - relu - conv3x3 - BN
+
+    Batch norm follows every convolution (the paper's section 3.4), so the
+    convolutions have no bias.
+
+    Args:
+        x: input tensor, ``(batch, height, width, channels)``.
+        filters: output channels of both convolutions.
+        stride: stride of the first convolution (2 halves the map).
+        shortcut: ``"A"`` zero-padded identity when the shape changes
+            (parameter-free), ``"B"`` a 1x1 projection only when the shape
+            changes, ``"C"`` a projection in every block.
+        skip: False drops the shortcut: a block of the paper's *plain* nets.
+        name: prefix of the layer names (``{name}_1_conv``, ``{name}_2_bn``,
+            ``{name}_0_conv`` for a projection, ``{name}_add``, ``{name}_out``).
+
+    Returns:
+        Tensor ``(batch, ceil(height / stride), ceil(width / stride), filters)``.
+    """
+    filters, stride = _check_block_args(filters, stride, shortcut, skip)
+    residual = _shortcut(x, filters, stride, shortcut, name) if skip else None
+    y = keras.layers.Conv2D(
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        name=f"{name}_1_conv",
+    )(x)
+    y = keras.layers.BatchNormalization(name=f"{name}_1_bn")(y)
+    y = keras.layers.Activation("relu", name=f"{name}_1_relu")(y)
+    y = keras.layers.Conv2D(
+        filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
+    )(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
+    return _merge(y, residual, skip, name)
+
+
+def bottleneck_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
+    """The bottleneck block of ResNet-50/101/152: 1x1, 3x3, 1x1 convolutions.
+
+    He et al. (CVPR 2016), Figure 5 (right): a 1x1 convolution reduces the
+    channels to ``filters``, a 3x3 convolution works at that width, and a 1x1
+    convolution restores ``4 * filters`` channels::
+
+        y = relu(F(x) + shortcut(x)),
+        F = conv1x1(stride) - BN - relu - conv3x3 - BN - relu - conv1x1 - BN
+
+    The stride sits on the FIRST 1x1 convolution, as in the paper ("conv3_1,
+    conv4_1, and conv5_1 with a stride of 2"). torchvision's ResNets (and the
+    "ResNet v1.5" of NVIDIA's recipes) put it on the 3x3 convolution instead,
+    which costs more multiply-adds (ResNet-50: 4.1 instead of 3.9 billion) and
+    is slightly more accurate; the parameters are the same.
+
+    Args:
+        x: input tensor, ``(batch, height, width, channels)``.
+        filters: channels of the 1x1-reduce and 3x3 convolutions; the block
+            outputs ``4 * filters``.
+        stride: stride of the first 1x1 convolution.
+        shortcut: ``"A"``, ``"B"`` or ``"C"``, as in :func:`residual_block`.
+        skip: False drops the shortcut (a plain block).
+        name: prefix of the layer names (``{name}_1_conv`` ... ``{name}_3_bn``,
+            ``{name}_0_conv``, ``{name}_add``, ``{name}_out``).
+
+    Returns:
+        Tensor ``(batch, ceil(height / stride), ceil(width / stride),
+        4 * filters)``.
+    """
+    filters, stride = _check_block_args(filters, stride, shortcut, skip)
+    out = EXPANSION * filters
+    residual = _shortcut(x, out, stride, shortcut, name) if skip else None
+    y = keras.layers.Conv2D(
+        filters, 1, strides=stride, use_bias=False, name=f"{name}_1_conv"
+    )(x)
+    y = keras.layers.BatchNormalization(name=f"{name}_1_bn")(y)
+    y = keras.layers.Activation("relu", name=f"{name}_1_relu")(y)
+    y = keras.layers.Conv2D(
+        filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
+    )(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
+    y = keras.layers.Activation("relu", name=f"{name}_2_relu")(y)
+    y = keras.layers.Conv2D(out, 1, use_bias=False, name=f"{name}_3_conv")(y)
+    y = keras.layers.BatchNormalization(name=f"{name}_3_bn")(y)
+    return _merge(y, residual, skip, name)
+
+
+def _check_top(input_shape, num_classes, include_top):
+    input_shape = _validate.shape("input_shape", input_shape, rank=3)
+    num_classes = _validate.positive_int("num_classes", num_classes)
+    if not isinstance(include_top, bool):
+        raise TypeError(
+            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
+        )
+    return input_shape, num_classes
+
+
+def _check_size(input_shape, minimum, why):
+    if min(input_shape[:2]) < minimum:
+        raise ValueError(
+            f"Expected input_shape of at least {minimum}x{minimum} ({why}). "
+            f"Received: input_shape={input_shape!r}"
+        )
+
+
+def _build(
+    depth,
+    shortcut,
+    stem,
+    skip,
+    input_shape,
+    num_classes,
+    include_top,
+    classifier_activation,
+    name,
+):
+    _validate.choice("depth", depth, tuple(STAGES))
+    _validate.choice("shortcut", shortcut, SHORTCUTS)
+    _validate.choice("stem", stem, STEMS)
+    input_shape, num_classes = _check_top(input_shape, num_classes, include_top)
+    why = f"the {stem!r} stem and the stages downsample by {MIN_SIZE[stem]}"
+    if stem == "imagenet":
+        why += "; use stem='cifar' for small images"
+    _check_size(input_shape, MIN_SIZE[stem], why)
+    kind, blocks = STAGES[depth]
+    block = residual_block if kind == "basic" else bottleneck_block
+
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    if stem == "imagenet":  # conv1: 7x7, 64, stride 2; 3x3 max pool, stride 2.
+        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
+        x = keras.layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    else:  # 3x3, 64, stride 1 and no max pool: a 32x32 image keeps 32x32.
+        x = keras.layers.Conv2D(
+            64, 3, padding="same", use_bias=False, name="conv1_conv"
+        )(inputs)
+    x = keras.layers.BatchNormalization(name="conv1_bn")(x)
+    x = keras.layers.Activation("relu", name="conv1_relu")(x)
+    if stem == "imagenet":
+        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
+        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (filters, count) in enumerate(zip(WIDTHS, blocks, strict=True), 2):
+        for index in range(1, count + 1):
+            stride = 2 if index == 1 and stage > 2 else 1
+            x = block(x, filters, stride, shortcut, skip, f"conv{stage}_block{index}")
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dense(
+            num_classes, activation=classifier_activation, name="predictions"
+        )(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def resnet(
+    depth=50,
+    shortcut="B",
+    stem="imagenet",
+    input_shape=(224, 224, 3),
+    num_classes=1000,
+    include_top=True,
+    classifier_activation="softmax",
+    name=None,
+):
+    """ResNet-18/34/50/101/152, the configurations of He et al.'s Table 1.
+
+    He, Zhang, Ren & Sun, "Deep residual learning for image recognition" (CVPR
+    2016; arXiv:1512.03385). One builder for the whole family, driven by
+    :data:`STAGES`: ``conv1`` (7x7, 64, stride 2), a 3x3 max pool (stride 2),
+    four stages ``conv2_x`` ... ``conv5_x`` of :func:`residual_block` (18, 34)
+    or :func:`bottleneck_block` (50, 101, 152) with 64, 128, 256, 512 filters,
+    the first block of conv3_x ... conv5_x halving the map, then global average
+    pooling and a 1000-way softmax. Batch norm follows every convolution;
+    convolutions have no bias.
+
+    At 224x224x3 with 1000 classes the learnable parameters (``trainable_weights``,
+    i.e. without batch norm's moving statistics, which ``count_params()``
+    includes) are torchvision's: 11,689,512 / 21,797,672 / 25,557,032 /
+    44,549,160 / 60,192,808 with shortcut ``"B"``.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        shortcut: how a block's input joins its output (section 3.3 and Table 3):
+            ``"A"`` identity, zero-padding the new channels (and subsampling)
+            where the shape changes, no parameters; ``"B"`` (the default, used
+            for the paper's ResNet-50/101/152) a 1x1 projection only where the
+            shape changes; ``"C"`` projections in every block.
+        stem: ``"imagenet"``, the paper's ``conv1`` + max pool (downsampling by
+            4); or ``"cifar"`` for small images: ``conv1`` becomes 3x3, 64,
+            stride 1 and the max pool is dropped (layers ``conv1_pad``,
+            ``pool1_pad`` and ``pool1_pool`` disappear), so a 32x32 image
+            enters conv2_x at 32x32 and ends at 4x4. The paper's own CIFAR-10
+            ResNets (20 ... 110 layers, 16/32/64 filters) are a different family.
+        input_shape: ``(height, width, channels)``, at least 32x32 (imagenet
+            stem) or 8x8 (cifar stem).
+        num_classes: number of classes.
+        include_top: whether to end with ``avg_pool`` and ``predictions``;
+            False returns the conv5_x feature map.
+        classifier_activation: activation of ``predictions`` (None for logits).
+        name: model name, ``"resnet{depth}"`` by default.
+
+    Returns:
+        A Functional ``keras.Model``, ``(batch, *input_shape)`` to
+        ``(batch, num_classes)``; layers are named as in Keras Applications
+        (``conv1_conv``, ``conv2_block1_1_conv``, ``conv2_block1_0_conv``,
+        ``conv2_block1_add``, ``conv5_block3_out``, ``avg_pool``, ``predictions``).
+
+    Raises:
+        ValueError: for an unknown depth, shortcut or stem, ``num_classes`` < 1,
+            or an input smaller than the stem's minimum (the message says it).
+        TypeError: for arguments of the wrong type.
+    """
+    return _build(
+        depth,
+        shortcut,
+        stem,
+        True,
+        input_shape,
+        num_classes,
+        include_top,
+        classifier_activation,
+        f"resnet{depth}" if name is None else name,
+    )
+
+
+def plain_net(
+    depth=34,
+    stem="imagenet",
+    input_shape=(224, 224, 3),
+    num_classes=1000,
+    include_top=True,
+    classifier_activation="softmax",
+    name=None,
+):
+    """The paper's plain network: :func:`resnet` without the shortcuts.
+
+    He et al. (CVPR 2016), section 4.1 and Figure 3 (middle): the same layers
+    as the residual network of the same depth, the blocks ending in a ReLU
+    without an addition. The paper compares plain-18 and plain-34 with
+    ResNet-18/34 (Figure 4: the deeper plain net has the higher training
+    error, the degradation problem); 50, 101 and 152 give plain bottleneck nets.
+    It has exactly the parameters of shortcut option ``"A"``.
+
+    Args:
+        depth: 18, 34, 50, 101 or 152.
+        stem: ``"imagenet"`` or ``"cifar"``, as in :func:`resnet`.
+        input_shape: ``(height, width, channels)``.
+        num_classes: number of classes.
+        include_top: whether to end with ``avg_pool`` and ``predictions``.
+        classifier_activation: activation of ``predictions``.
+        name: model name, ``"plain{depth}"`` by default.
+
+    Returns:
+        A Functional ``keras.Model``; layer names as in :func:`resnet`, with no
+        ``_add`` or ``_0_`` layers.
+    """
+    return _build(
+        depth,
+        "A",
+        stem,
+        False,
+        input_shape,
+        num_classes,
+        include_top,
+        classifier_activation,
+        f"plain{depth}" if name is None else name,
+    )

@@ -1,0 +1,139 @@
+"""VGG networks, configurations A, B, D and E (lecture 05)."""
+
+from __future__ import annotations
+
+import keras
+
+from course import _validate
+
+#: Convolutions per block (block1 ... block5) of the configurations in Simonyan &
+#: Zisserman's Table 1: A (11 weight layers), B (13), D (16) and E (19).
+CONFIGURATIONS = {
+    11: (1, 1, 2, 2, 2),  # A
+    13: (2, 2, 2, 2, 2),  # B
+    16: (2, 2, 3, 3, 3),  # D
+    19: (2, 2, 4, 4, 4),  # E
+}
+#: Filters of every convolution in block1 ... block5 ("conv3-64" ... "conv3-512").
+WIDTHS = (64, 128, 256, 512, 512)
+#: Five 2x2 max pools halve the map five times: a 32x32 image ends at 1x1.
+MIN_SIZE = 32
+
+
+def vgg_block(x, filters, num_convs, batch_norm=False, name="block1"):
+    """``num_convs`` 3x3 convolutions (stride 1, "same") and a 2x2 max pool.
+
+    Simonyan & Zisserman (ICLR 2015), section 2.1: "a stack of two 3x3 conv.
+    layers (without spatial pooling in between) has an effective receptive field
+    of 5x5; three such layers have a 7x7 effective receptive field", with fewer
+    weights and more non-linearities than one large filter.
+
+    Args:
+        x: input tensor ``(batch, height, width, channels)``.
+        filters: filters of every convolution.
+        num_convs: number of convolutions.
+        batch_norm: add batch norm between each convolution and its ReLU (not in
+            the paper; the convolutions then have no bias).
+        name: prefix: layers ``{name}_conv{i}`` (with ``{name}_bn{i}`` and
+            ``{name}_relu{i}`` when ``batch_norm``) and ``{name}_pool``.
+
+    Returns:
+        Tensor ``(batch, height // 2, width // 2, filters)``.
+    """
+    filters = _validate.positive_int("filters", filters)
+    num_convs = _validate.positive_int("num_convs", num_convs)
+    for i in range(1, num_convs + 1):
+        x = keras.layers.Conv2D(
+            filters,
+            3,
+            padding="same",
+            activation=None if batch_norm else "relu",
+            use_bias=not batch_norm,  # batch norm's beta plays the bias' role
+            name=f"{name}_conv{i}",
+        )(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
+    return keras.layers.MaxPooling2D(2, strides=2, name=f"{name}_pool")(x)
+
+
+def vgg(
+    depth=16,
+    batch_norm=False,
+    input_shape=(224, 224, 3),
+    num_classes=1000,
+    include_top=True,
+    classifier_activation="softmax",
+    name=None,
+):
+    """VGG-11/13/16/19: configurations A, B, D and E.
+
+    Simonyan & Zisserman, "Very deep convolutional networks for large-scale
+    image recognition" (ICLR 2015; arXiv:1409.1556), Table 1: five
+    :func:`vgg_block` s of 3x3 convolutions (64, 128, 256, 512, 512 filters,
+    counts from :data:`CONFIGURATIONS`), each ending in a 2x2 max pool, then
+    FC-4096, FC-4096 (ReLU, dropout 0.5, section 3.1) and the classifier. The
+    configurations with 1x1 convolutions (C) and LRN (A-LRN) are not built.
+
+    At 224x224x3 and 1000 classes the parameters are torchvision's:
+    132,863,336 / 133,047,848 / 138,357,544 / 143,667,240 (the "138 million"
+    of VGG-16); ``fc1`` alone holds 102,764,544 of them.
+
+    Args:
+        depth: 11, 13, 16 or 19 weight layers.
+        batch_norm: batch norm after every convolution (torchvision's
+            ``vgg16_bn``; it keeps the convolution biases, which this builder
+            drops as redundant).
+        input_shape: ``(height, width, channels)``, at least 32x32 (five 2x2
+            poolings). Small images need no other change: ``fc1`` then sees
+            ``(h // 32) * (w // 32) * 512`` inputs instead of 7 * 7 * 512.
+        num_classes: number of classes.
+        include_top: whether to end with ``flatten``, ``fc1``, ``fc2`` and
+            ``predictions``; False returns the ``block5_pool`` map.
+        classifier_activation: activation of ``predictions`` (None for logits).
+        name: model name, ``"vgg{depth}"`` (``"vgg{depth}_bn"``) by default.
+
+    Returns:
+        A Functional ``keras.Model`` with layers named as in Keras Applications
+        (``block1_conv1`` ... ``block5_pool``, ``flatten``, ``fc1``,
+        ``fc1_dropout``, ``fc2``, ``fc2_dropout``, ``predictions``).
+
+    Raises:
+        ValueError: for an unknown depth, ``num_classes`` < 1 or an input
+            smaller than 32x32.
+        TypeError: for arguments of the wrong type.
+    """
+    _validate.choice("depth", depth, tuple(CONFIGURATIONS))
+    if not isinstance(batch_norm, bool):
+        raise TypeError(
+            f"Expected batch_norm to be a bool. Received: batch_norm={batch_norm!r}"
+        )
+    input_shape = _validate.shape("input_shape", input_shape, rank=3)
+    num_classes = _validate.positive_int("num_classes", num_classes)
+    if not isinstance(include_top, bool):
+        raise TypeError(
+            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
+        )
+    if min(input_shape[:2]) < MIN_SIZE:
+        raise ValueError(
+            f"Expected input_shape of at least {MIN_SIZE}x{MIN_SIZE} (five 2x2 max "
+            f"poolings). Received: input_shape={input_shape!r}"
+        )
+    if name is None:
+        name = f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"
+
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    x = inputs
+    for block, (filters, count) in enumerate(
+        zip(WIDTHS, CONFIGURATIONS[depth], strict=True), start=1
+    ):
+        x = vgg_block(x, filters, count, batch_norm, f"block{block}")
+    if include_top:
+        x = keras.layers.Flatten(name="flatten")(x)
+        for fc in ("fc1", "fc2"):
+            x = keras.layers.Dense(4096, activation="relu", name=fc)(x)
+            x = keras.layers.Dropout(0.5, name=f"{fc}_dropout")(x)
+        x = keras.layers.Dense(
+            num_classes, activation=classifier_activation, name="predictions"
+        )(x)
+    return keras.Model(inputs, x, name=name)
