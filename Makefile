@@ -33,7 +33,7 @@ test: $(STAMP)
 	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider \
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
-		tests/test_architectures.py
+		tests/test_architectures.py tests/test_gradients.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

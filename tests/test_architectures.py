@@ -384,7 +384,50 @@ def test_highway_net_parameters():
     assert count_macs(model) == 784 * 50 + 10 * 50 * 100 + 50 * 10
 
 
+#: He et al. (CVPR 2016), Table 6: parameters of the CIFAR-10 ResNets (option A).
+CIFAR_RESNETS = [(20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7)]
+
+
+@pytest.mark.parametrize("depth, millions", CIFAR_RESNETS)
+def test_cifar_resnet_parameters_and_depth(depth, millions):
+    residual = models.cifar_resnet(depth)
+    plain = models.cifar_plain_net(depth)
+    params = trainable(residual)
+    assert float(f"{params / 1e6:.2g}") == millions  # Table 6 prints 2 digits
+    assert trainable(plain) == params  # option A shortcuts have no weights
+    weighted = [
+        layer.name
+        for layer in plain.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
+    assert len(weighted) == depth  # 6n + 2 weighted layers
+    n = (depth - 2) // 6
+    assert residual.get_layer(f"conv4_block{n}_out").output.shape[1:] == (8, 8, 64)
+    assert sum(layer.name.endswith("_add") for layer in residual.layers) == 3 * n
+    assert not any(layer.name.endswith("_add") for layer in plain.layers)
+    keras.backend.clear_session()
+
+
+def test_cifar_nets_take_width_and_activation():
+    model = models.cifar_plain_net(
+        8, width=4, activation="sigmoid", input_shape=(8, 8, 1), num_classes=3
+    )
+    assert model.output_shape == (None, 3)
+    assert model.get_layer("conv4_block1_2_conv").filters == 16
+    relu_named = model.get_layer("conv2_block1_1_relu")  # the name stays stable
+    assert relu_named.activation is keras.activations.sigmoid
+    assert model.get_layer("conv4_block1_out").activation is keras.activations.sigmoid
+    projected = models.cifar_resnet(14, shortcut="B", width=4, input_shape=(8, 8, 3))
+    assert sum(layer.name.endswith("_0_conv") for layer in projected.layers) == 2
+
+
 BAD_ARGUMENTS = [
+    (models.cifar_resnet, {"depth": 21}, ValueError, "depth=21"),
+    (models.cifar_resnet, {"depth": 2}, ValueError, "depth=2"),
+    (models.cifar_resnet, {"activation": "swishy"}, ValueError, "activation='swishy'"),
+    (models.cifar_resnet, {"activation": None}, TypeError, "activation=None"),
+    (models.cifar_plain_net, {"width": 0}, ValueError, "width=0"),
+    (models.cifar_plain_net, {"input_shape": (3, 3, 3)}, ValueError, "at least 4x4"),
     (models.resnet, {"depth": 20}, ValueError, "depth=20"),
     (models.resnet, {"shortcut": "D"}, ValueError, "shortcut='D'"),
     (models.resnet, {"stem": "mnist"}, ValueError, "stem='mnist'"),

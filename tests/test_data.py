@@ -113,7 +113,87 @@ def test_normalize_uses_training_statistics():
     assert test_n[0, 0] == pytest.approx((5 - 5.5) / np.arange(12).std())
 
 
+def cifar_bytes(images: np.ndarray, labels: np.ndarray) -> bytes:
+    """Encodes images (n, 32, 32, 3) as records of the CIFAR-10 binary release."""
+    planes = images.transpose(0, 3, 1, 2).reshape(len(images), -1)
+    return np.concatenate([labels[:, None].astype(np.uint8), planes], axis=1).tobytes()
+
+
+@pytest.fixture
+def tiny_cifar(empty_caches, monkeypatch):
+    """A cached CIFAR-10 of 3 images per file, the pixels telling file and index."""
+    monkeypatch.setattr(data, "CIFAR10_RECORDS_PER_FILE", 3)
+    directory = data.cifar10_dir()
+    directory.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    names = [*data.CIFAR10_TRAIN_FILES, data.CIFAR10_TEST_FILE]
+    images = rng.integers(0, 256, size=(len(names), 3, 32, 32, 3), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=(len(names), 3))
+    for name, x, y in zip(names, images, labels, strict=True):
+        (directory / name).write_bytes(cifar_bytes(x, y))
+    return directory, images, labels
+
+
+def test_cifar10_reads_the_binary_release(tiny_cifar, capsys):
+    directory, images, labels = tiny_cifar
+    splits = data.cifar10()
+    assert splits.source == "cifar10" and splits.class_names[0] == "airplane"
+    assert splits.x_train.shape == (15, 32, 32, 3) and splits.x_train.dtype == np.uint8
+    np.testing.assert_array_equal(splits.x_train, images[:5].reshape(15, 32, 32, 3))
+    np.testing.assert_array_equal(splits.x_test, images[5])
+    np.testing.assert_array_equal(splits.y_test, labels[5])
+    assert splits.y_train.dtype == np.int64
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and str(directory) in printed
+    assert data.cifar10(source="cache", verbose=False).x_test.shape == (3, 32, 32, 3)
+
+
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        ("truncate", "corrupt or truncated"),
+        ("delete", "is missing"),
+        ("label", "label 200"),
+    ],
+)
+def test_cifar10_damaged_cache_is_an_error(tiny_cifar, damage, fragment):
+    directory, _, _ = tiny_cifar
+    path = directory / "data_batch_3.bin"
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:-1])
+    elif damage == "delete":
+        path.unlink()
+    else:
+        raw = bytearray(path.read_bytes())
+        raw[0] = 200
+        path.write_bytes(bytes(raw))
+    with pytest.raises(data.CorruptCacheError) as info:
+        data.cifar10()
+    message = str(info.value)
+    assert fragment in message and "data_scripts/fetch.py cifar10" in message
+    assert "data_batch_3.bin" in message
+
+
+def test_cifar10_offline_stand_in(empty_caches, capsys):
+    splits = data.cifar10()  # smoke profile: offline, nothing cached
+    assert splits.source == "mnist-sample-32x32x3"
+    assert (
+        splits.x_train.shape == (4000, 32, 32, 3) and splits.x_train.dtype == np.uint8
+    )
+    assert splits.x_test.shape == (1000, 32, 32, 3) and splits.num_classes == 10
+    digits = data.mnist(source="sample", verbose=False)
+    np.testing.assert_array_equal(splits.x_train[:, 2:30, 2:30, 1], digits.x_train)
+    assert not splits.x_train[:, :2].any() and not splits.x_train[:, :, 30:].any()
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and "fetch.py cifar10" in printed
+    with pytest.raises(FileNotFoundError, match="fetch.py cifar10"):
+        data.cifar10(source="cache")
+    fallback = data.cifar10(source="fallback", holdout=500, verbose=False)
+    assert fallback.x_test.shape == (500, 32, 32, 3)
+
+
 BAD_ARGUMENTS = [
+    (data.cifar10, {"source": "sample"}, ValueError, "source='sample'"),
     (data.mnist, {"source": "web"}, ValueError, "source='web'"),
     (data.mnist, {"holdout": 15}, ValueError, "holdout=15"),
     (data.mnist, {"holdout": 5000}, ValueError, "holdout=5000"),

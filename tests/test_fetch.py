@@ -474,3 +474,42 @@ def test_registry_has_the_course_datasets_without_pickles():
     assert len(set(urls)) == len(urls) and len(set(hashes)) == len(hashes)
     assert F.REGISTRY["cifar10"].files[0].filename == "cifar-10-binary.tar.gz"
     assert not any("python" in url or url.endswith(".pkl") for url in urls)
+
+
+def test_cifar10_download_end_to_end(server, tmp_path, monkeypatch):
+    """fetch -> verify -> extract -> data.cifar10 reads what the server sent."""
+    import numpy as np
+
+    from course import data
+
+    monkeypatch.setattr(data, "CIFAR10_RECORDS_PER_FILE", 2)
+    rng = np.random.default_rng(1)
+    buf = io.BytesIO()
+    names = [*data.CIFAR10_TRAIN_FILES, data.CIFAR10_TEST_FILE]
+    records = {}
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name in names:
+            raw = rng.integers(0, 256, size=(2, 3073), dtype=np.uint8)
+            raw[:, 0] %= 10
+            records[name] = raw
+            tar.addfile(*_tar_member(f"cifar-10-batches-bin/{name}", raw.tobytes()))
+    server.files["cifar.tar.gz"] = buf.getvalue()
+    (real,) = F.REGISTRY["cifar10"].files
+    remote = F.RemoteFile(
+        server.url("cifar.tar.gz"), sha256(buf.getvalue()), real.filename
+    )
+    entry = F.DatasetEntry(
+        "cifar10", "test", "test", (remote,), F.REGISTRY["cifar10"].extract_dir
+    )
+    monkeypatch.setitem(F.REGISTRY, "cifar10", entry)
+    splits = data.cifar10(source="download", cache_dir=tmp_path, verbose=False)
+    assert splits.source == "cifar10"
+    test = records[data.CIFAR10_TEST_FILE]
+    np.testing.assert_array_equal(splits.y_test, test[:, 0])
+    # Record layout: label, then the red, green and blue planes, row by row.
+    np.testing.assert_array_equal(
+        splits.x_test[1, 0, :, 2], test[1, 1 + 2048 : 1 + 2048 + 32]
+    )
+    assert data.cifar10(source="cache", cache_dir=tmp_path, verbose=False).source == (
+        "cifar10"
+    )

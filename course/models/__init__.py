@@ -13,12 +13,21 @@ from course.models.alexnet import alexnet, zfnet
 from course.models.densenet import dense_block, dense_layer, densenet, transition_block
 from course.models.googlenet import googlenet, inception_module
 from course.models.highway import highway_net
-from course.models.resnet import bottleneck_block, plain_net, residual_block, resnet
+from course.models.resnet import (
+    bottleneck_block,
+    cifar_plain_net,
+    cifar_resnet,
+    plain_net,
+    residual_block,
+    resnet,
+)
 from course.models.vgg import vgg, vgg_block
 
 __all__ += [
     "alexnet",
     "bottleneck_block",
+    "cifar_plain_net",
+    "cifar_resnet",
     "dense_block",
     "dense_layer",
     "densenet",

@@ -50,7 +50,19 @@ def _channel_padding(padding, name):
     return ChannelPadding(padding, name=name)
 
 
-def _check_block_args(filters, stride, shortcut, skip):
+def _check_block_args(filters, stride, shortcut, skip, activation="relu"):
+    if not isinstance(activation, str) or not activation:
+        raise TypeError(
+            "Expected activation to be the name of a Keras activation. "
+            f"Received: activation={activation!r}"
+        )
+    try:
+        keras.activations.get(activation)
+    except ValueError:
+        raise ValueError(
+            "Expected activation to be the name of a Keras activation. "
+            f"Received: activation={activation!r}"
+        ) from None
     filters = _validate.positive_int("filters", filters)
     stride = _validate.positive_int("stride", stride)
     _validate.choice("shortcut", shortcut, SHORTCUTS)
@@ -59,13 +71,15 @@ def _check_block_args(filters, stride, shortcut, skip):
     return filters, stride
 
 
-def _merge(x, residual, skip, name):
+def _merge(x, residual, skip, name, activation="relu"):
     if skip:
         x = keras.layers.Add(name=f"{name}_add")([residual, x])
-    return keras.layers.Activation("relu", name=f"{name}_out")(x)
+    return keras.layers.Activation(activation, name=f"{name}_out")(x)
 
 
-def residual_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
+def residual_block(
+    x, filters, stride=1, shortcut="B", skip=True, name="block", activation="relu"
+):
     """The basic residual block of ResNet-18/34: two 3x3 convolutions.
 
     He, Zhang, Ren & Sun, "Deep residual learning for image recognition" (CVPR
@@ -87,11 +101,14 @@ def residual_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
         skip: False drops the shortcut: a block of the paper's *plain* nets.
         name: prefix of the layer names (``{name}_1_conv``, ``{name}_2_bn``,
             ``{name}_0_conv`` for a projection, ``{name}_add``, ``{name}_out``).
+        activation: the nonlinearity after the first batch norm and after the
+            addition; the paper's is ``"relu"``; ``"sigmoid"`` or ``"tanh"`` show
+            how saturating units make deep plain nets worse.
 
     Returns:
         Tensor ``(batch, ceil(height / stride), ceil(width / stride), filters)``.
     """
-    filters, stride = _check_block_args(filters, stride, shortcut, skip)
+    filters, stride = _check_block_args(filters, stride, shortcut, skip, activation)
     residual = _shortcut(x, filters, stride, shortcut, name) if skip else None
     y = keras.layers.Conv2D(
         filters,
@@ -102,12 +119,14 @@ def residual_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
         name=f"{name}_1_conv",
     )(x)
     y = keras.layers.BatchNormalization(name=f"{name}_1_bn")(y)
-    y = keras.layers.Activation("relu", name=f"{name}_1_relu")(y)
+    # The layer keeps its historical name "_1_relu" whatever the activation, so
+    # that lookups by name work across the activations compared in lecture 06.
+    y = keras.layers.Activation(activation, name=f"{name}_1_relu")(y)
     y = keras.layers.Conv2D(
         filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
     )(y)
     y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
-    return _merge(y, residual, skip, name)
+    return _merge(y, residual, skip, name, activation)
 
 
 def bottleneck_block(x, filters, stride=1, shortcut="B", skip=True, name="block"):
@@ -335,4 +354,165 @@ def plain_net(
         include_top,
         classifier_activation,
         f"plain{depth}" if name is None else name,
+    )
+
+
+#: The CIFAR-10 networks of He et al., section 4.2 and Table 6: 6n + 2 layers.
+CIFAR_DEPTHS = (20, 32, 44, 56, 110)
+CIFAR_WIDTHS = (16, 32, 64)
+
+
+def _cifar_build(
+    depth,
+    shortcut,
+    skip,
+    width,
+    activation,
+    input_shape,
+    num_classes,
+    include_top,
+    classifier_activation,
+    name,
+):
+    depth = _validate.positive_int("depth", depth, minimum=8)
+    if (depth - 2) % 6:
+        raise ValueError(
+            "Expected depth to be 6n + 2 (e.g. 20, 32, 44, 56, 110). "
+            f"Received: depth={depth}"
+        )
+    _validate.choice("shortcut", shortcut, SHORTCUTS)
+    width = _validate.positive_int("width", width)
+    _check_block_args(width, 1, shortcut, skip, activation)
+    input_shape, num_classes = _check_top(input_shape, num_classes, include_top)
+    _check_size(input_shape, 4, "the two stride-2 stages halve the map twice")
+    blocks = (depth - 2) // 6
+
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    x = keras.layers.Conv2D(
+        width, 3, padding="same", use_bias=False, name="conv1_conv"
+    )(inputs)
+    x = keras.layers.BatchNormalization(name="conv1_bn")(x)
+    x = keras.layers.Activation(activation, name="conv1_relu")(x)
+    for stage, factor in enumerate((1, 2, 4), 2):
+        for index in range(1, blocks + 1):
+            stride = 2 if index == 1 and stage > 2 else 1
+            x = residual_block(
+                x,
+                factor * width,
+                stride,
+                shortcut,
+                skip,
+                f"conv{stage}_block{index}",
+                activation,
+            )
+    if include_top:
+        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = keras.layers.Dense(
+            num_classes, activation=classifier_activation, name="predictions"
+        )(x)
+    return keras.Model(inputs, x, name=name)
+
+
+def cifar_resnet(
+    depth=20,
+    shortcut="A",
+    width=16,
+    activation="relu",
+    input_shape=(32, 32, 3),
+    num_classes=10,
+    include_top=True,
+    classifier_activation="softmax",
+    name=None,
+):
+    """The ResNets He et al. trained on CIFAR-10: 6n + 2 layers, 16-32-64 filters.
+
+    He, Zhang, Ren & Sun, "Deep residual learning for image recognition" (CVPR
+    2016), section 4.2: a 3x3 convolution with 16 filters on the 32x32 image,
+    then three stages of ``n`` :func:`residual_block` (``2n`` 3x3 convolutions
+    each) with 16, 32 and 64 filters on 32x32, 16x16 and 8x8 maps (the first
+    block of stages 2 and 3 has stride 2), global average pooling and a 10-way
+    softmax: ``6n + 2`` weighted layers. The paper uses option A shortcuts
+    (zero padding) throughout, so this network has exactly the parameters of
+    :func:`cifar_plain_net`: 0.27M / 0.46M / 0.66M / 0.85M / 1.7M for depth
+    20 / 32 / 44 / 56 / 110 (Table 6). These small, deep networks are the ones
+    to use for the degradation experiment on a CPU.
+
+    Args:
+        depth: ``6n + 2`` layers, ``n >= 1`` (the paper: 20, 32, 44, 56, 110,
+            1202).
+        shortcut: ``"A"`` (the paper's choice here), ``"B"`` or ``"C"``.
+        width: filters of the first stage (16 in the paper); the stages have
+            ``width``, ``2 * width`` and ``4 * width``.
+        activation: the blocks' nonlinearity (the paper: ``"relu"``).
+        input_shape: ``(height, width, channels)``, at least 4x4.
+        num_classes: number of classes.
+        include_top: whether to end with ``avg_pool`` and ``predictions``.
+        classifier_activation: activation of ``predictions`` (None for logits).
+        name: model name, ``"cifar_resnet{depth}"`` by default.
+
+    Returns:
+        A Functional ``keras.Model`` with layers named as in :func:`resnet`
+        (``conv1_conv``, ``conv2_block1_1_conv`` ... ``conv4_block{n}_out``).
+
+    Raises:
+        ValueError: for a depth that is not ``6n + 2``, an unknown shortcut or
+            activation, or an input smaller than 4x4.
+        TypeError: for arguments of the wrong type.
+    """
+    return _cifar_build(
+        depth,
+        shortcut,
+        True,
+        width,
+        activation,
+        input_shape,
+        num_classes,
+        include_top,
+        classifier_activation,
+        f"cifar_resnet{depth}" if name is None else name,
+    )
+
+
+def cifar_plain_net(
+    depth=20,
+    width=16,
+    activation="relu",
+    input_shape=(32, 32, 3),
+    num_classes=10,
+    include_top=True,
+    classifier_activation="softmax",
+    name=None,
+):
+    """:func:`cifar_resnet` without its shortcuts: the paper's plain CIFAR nets.
+
+    He et al. (CVPR 2016), section 4.2 and Figure 6 (left): on CIFAR-10 the
+    plain nets of 20, 32, 44 and 56 layers train to *higher* training error the
+    deeper they are (the degradation problem), while the residual nets of the
+    same depth train to lower error the deeper they are.
+
+    Args:
+        depth: ``6n + 2`` layers, ``n >= 1``.
+        width: filters of the first stage (16 in the paper).
+        activation: the nonlinearity after every batch norm (``"relu"``).
+        input_shape: ``(height, width, channels)``, at least 4x4.
+        num_classes: number of classes.
+        include_top: whether to end with ``avg_pool`` and ``predictions``.
+        classifier_activation: activation of ``predictions``.
+        name: model name, ``"cifar_plain{depth}"`` by default.
+
+    Returns:
+        A Functional ``keras.Model``; layer names as in :func:`cifar_resnet`,
+        with no ``_add`` or ``_0_`` layers.
+    """
+    return _cifar_build(
+        depth,
+        "A",
+        False,
+        width,
+        activation,
+        input_shape,
+        num_classes,
+        include_top,
+        classifier_activation,
+        f"cifar_plain{depth}" if name is None else name,
     )
