@@ -129,6 +129,7 @@ PARAMETERS = [
 ]
 
 
+@pytest.mark.paper_scale
 @pytest.mark.parametrize(
     "builder, kwargs, convention, expected, source",
     PARAMETERS,
@@ -163,6 +164,7 @@ RESNETS = [
 ]
 
 
+@pytest.mark.paper_scale
 @pytest.mark.parametrize("depth, params, flops", RESNETS)
 def test_resnet_parameters_and_macs(depth, params, flops):
     model = models.resnet(depth)
@@ -175,6 +177,7 @@ def test_resnet_parameters_and_macs(depth, params, flops):
     assert model.get_layer("conv5_block1_out").output.shape[1:3] == (7, 7)
 
 
+@pytest.mark.paper_scale
 def test_resnet_shortcut_options():
     """Option A has no parameters beyond the plain net; B adds 3 projections, C
     one per block (He et al. 2016, section 4.1, Table 3)."""
@@ -226,6 +229,7 @@ GOOGLENET_TABLE1 = [
 ]
 
 
+@pytest.mark.paper_scale
 def test_googlenet_table1():
     model = models.googlenet(aux_classifiers=False)
     macs = count_macs(model, per_layer=True)
@@ -308,6 +312,7 @@ def test_zfnet_sizes_follow_figure_3():
     assert model.get_layer("conv1").kernel_size == (7, 7)
 
 
+@pytest.mark.paper_scale
 def test_densenet_structure():
     model = models.densenet(121, include_top=False)
     # Huang et al. Table 1: 56, 28, 14, 7; DenseNet-BC channels 64 + 6 * 32 = 256,
@@ -388,6 +393,7 @@ def test_highway_net_parameters():
 CIFAR_RESNETS = [(20, 0.27), (32, 0.46), (44, 0.66), (56, 0.85), (110, 1.7)]
 
 
+@pytest.mark.paper_scale
 @pytest.mark.parametrize("depth, millions", CIFAR_RESNETS)
 def test_cifar_resnet_parameters_and_depth(depth, millions):
     residual = models.cifar_resnet(depth)
