@@ -56,4 +56,16 @@ LECTURES: tuple[Lecture, ...] = (
         "61,706 parameters trained on MNIST; filters, feature maps, confusion matrix, "
         "misclassified digits",
     ),
+    Lecture(
+        "05_alexnet_and_vgg",
+        "AlexNet and VGG",
+        "parameters, MACs, activation memory and receptive fields next to the "
+        "published figures; dense vs conv; ReLU vs tanh speed; scaled-down training",
+    ),
+    Lecture(
+        "06_inception_resnet_densenet",
+        "Inception, ResNet and DenseNet",
+        "GoogLeNet and ResNet Table 1 from the models; plain vs residual nets of "
+        "growing depth; gradient norms per layer; highway gates; dense connectivity",
+    ),
 )

@@ -252,6 +252,30 @@ class Highway(keras.layers.Layer):
         t = ops.sigmoid(z[..., self.width :])
         return h * t + inputs * (1.0 - t)
 
+    def transform_gate(self, inputs):
+        """The transform gate ``T(x) = sigmoid(x W_T + b_T)`` for these inputs.
+
+        One value in (0, 1) per unit and example: near 0 the layer carries its
+        input through, near 1 it replaces it by ``H(x)``. Lecture 06 reads the
+        gates before and after training.
+
+        Args:
+            inputs: the layer's input, ``(batch, ..., d)``; the layer must be built.
+
+        Returns:
+            Tensor ``(batch, ..., d)``.
+
+        Raises:
+            ValueError: if the layer has not been built yet.
+        """
+        if not self.built:
+            raise ValueError(
+                "Expected a built Highway layer (call it once or build() it first). "
+                f"Received: layer={self.name!r}"
+            )
+        z = ops.matmul(inputs, self.kernel[:, self.width :]) + self.bias[self.width :]
+        return ops.sigmoid(z)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 

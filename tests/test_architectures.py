@@ -569,8 +569,86 @@ def test_highway_layer_is_a_gated_mix():
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(layer(x)), h * t + x * (1 - t), rtol=1e-5
     )
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.transform_gate(x)), t, rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="Received: layer='unbuilt'"):
+        layers.Highway(name="unbuilt").transform_gate(x)
     fresh = layers.Highway(transform_bias=-3.0)
     fresh.build((None, 3))
     np.testing.assert_array_equal(_numpy(fresh.bias)[3:], -3.0)
     restored = layers.Highway.from_config(fresh.get_config())
     assert restored.transform_bias == -3.0
+
+
+# Scaled-down builders (lecture 05 trains them on 32x32 images).
+def dense(n_in, n_out):
+    return n_in * n_out + n_out
+
+
+def test_alexnet_fc_units_and_filters_scale_down():
+    model = models.alexnet(
+        stem="cifar",
+        filters=(24, 64, 96, 96, 64),
+        fc_units=1024,
+        input_shape=(32, 32, 3),
+        num_classes=10,
+    )
+    convs = (
+        conv_params(3, 3, 24)
+        + conv_params(5, 24, 64)
+        + conv_params(3, 64, 96)
+        + conv_params(3, 96, 96)
+        + conv_params(3, 96, 64)
+    )
+    assert model.get_layer("pool5").output.shape[1:] == (3, 3, 64)
+    assert model.count_params() == convs + dense(576, 1024) + dense(1024, 1024) + dense(
+        1024, 10
+    )
+    assert model.get_layer("fc7").units == 1024
+
+
+def test_vgg_widths_and_fc_units_scale_down():
+    model = models.vgg(
+        11,
+        widths=(16, 32, 64, 128, 128),
+        fc_units=1024,
+        input_shape=(32, 32, 3),
+        num_classes=10,
+    )
+    convs = (
+        conv_params(3, 3, 16)
+        + conv_params(3, 16, 32)
+        + conv_params(3, 32, 64)
+        + conv_params(3, 64, 64)
+        + conv_params(3, 64, 128)
+        + 3 * conv_params(3, 128, 128)
+    )
+    assert model.count_params() == convs + dense(128, 1024) + dense(1024, 1024) + dense(
+        1024, 10
+    )
+    assert model.count_params() == 1_769_066
+
+
+def test_zfnet_fc_units():
+    model = models.zfnet(
+        stem="cifar", fc_units=256, input_shape=(32, 32, 3), num_classes=10
+    )
+    assert model.get_layer("fc6").units == 256
+
+
+@pytest.mark.parametrize(
+    "builder, kwargs, error, fragment",
+    [
+        (models.vgg, {"widths": (64, 128)}, ValueError, "widths=(64, 128)"),
+        (models.vgg, {"widths": (64, 128, 256, 512, 0)}, ValueError, "widths="),
+        (models.vgg, {"fc_units": 0}, ValueError, "fc_units=0"),
+        (models.alexnet, {"fc_units": 0}, ValueError, "fc_units=0"),
+        (models.zfnet, {"fc_units": -1}, ValueError, "fc_units=-1"),
+    ],
+)
+def test_bad_scaling_arguments(builder, kwargs, error, fragment):
+    with pytest.raises(error) as info:
+        builder(**kwargs)
+    assert "Received:" in str(info.value) and fragment in str(info.value)
+    keras.backend.clear_session()

@@ -62,11 +62,11 @@ def _check_common(input_shape, num_classes, include_top, stem, table, network):
     return input_shape, num_classes
 
 
-def _classifier(x, num_classes, classifier_activation):
-    """FC-4096, FC-4096 with dropout 0.5 after each, and the classifier."""
+def _classifier(x, num_classes, classifier_activation, fc_units=4096):
+    """FC-4096, FC-4096 (``fc_units``) with dropout 0.5 after each, the classifier."""
     x = keras.layers.Flatten(name="flatten")(x)
     for fc in ("fc6", "fc7"):
-        x = keras.layers.Dense(4096, activation="relu", name=fc)(x)
+        x = keras.layers.Dense(fc_units, activation="relu", name=fc)(x)
         x = keras.layers.Dropout(0.5, name=f"{fc}_dropout")(x)
     return keras.layers.Dense(
         num_classes, activation=classifier_activation, name="predictions"
@@ -78,6 +78,7 @@ def alexnet(
     filters=PAPER_FILTERS,
     lrn=None,
     stem="imagenet",
+    fc_units=4096,
     input_shape=(227, 227, 3),
     num_classes=1000,
     include_top=True,
@@ -120,6 +121,8 @@ def alexnet(
             least 67x67 inputs) or ``"cifar"``: ``conv1`` becomes 3x3 stride 1
             "same", the rest is unchanged, so 32x32 images reach pool5 at 3x3
             (at least 15x15).
+        fc_units: units of ``fc6`` and ``fc7`` (the paper: 4096); with
+            ``filters`` this scales the whole network down, e.g. for CIFAR.
         input_shape: ``(height, width, channels)``; other sizes than 227 change
             the inputs of ``fc6`` (``flatten`` keeps the pool5 grid).
         num_classes: number of classes.
@@ -165,6 +168,7 @@ def alexnet(
     input_shape, num_classes = _check_common(
         input_shape, num_classes, include_top, stem, _ALEXNET, "AlexNet"
     )
+    fc_units = _validate.positive_int("fc_units", fc_units)
     groups = 2 if grouped else 1
     conv = keras.layers.Conv2D
 
@@ -195,12 +199,13 @@ def alexnet(
         )(x)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
     if include_top:
-        x = _classifier(x, num_classes, classifier_activation)
+        x = _classifier(x, num_classes, classifier_activation, fc_units)
     return keras.Model(inputs, x, name=name)
 
 
 def zfnet(
     stem="imagenet",
+    fc_units=4096,
     input_shape=(224, 224, 3),
     num_classes=1000,
     include_top=True,
@@ -227,6 +232,7 @@ def zfnet(
         stem: ``"imagenet"`` (needs at least 53x53 inputs) or ``"cifar"``:
             ``conv1`` becomes 3x3 stride 1 "same" and ``conv1_pad`` is dropped,
             so a 32x32 image reaches pool5 at 1x1 (at least 25x25).
+        fc_units: units of ``fc6`` and ``fc7`` (the paper: 4096).
         input_shape: ``(height, width, channels)``.
         num_classes: number of classes.
         include_top: whether to end with the dense layers.
@@ -241,6 +247,7 @@ def zfnet(
     input_shape, num_classes = _check_common(
         input_shape, num_classes, include_top, stem, _ZFNET, "ZFNet"
     )
+    fc_units = _validate.positive_int("fc_units", fc_units)
     conv = keras.layers.Conv2D
     inputs = keras.Input(shape=input_shape, name="inputs")
     if stem == "imagenet":
@@ -257,5 +264,5 @@ def zfnet(
         x = conv(width, 3, padding="same", activation="relu", name=f"conv{index}")(x)
     x = keras.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
     if include_top:
-        x = _classifier(x, num_classes, classifier_activation)
+        x = _classifier(x, num_classes, classifier_activation, fc_units)
     return keras.Model(inputs, x, name=name)

@@ -60,6 +60,8 @@ def vgg_block(x, filters, num_convs, batch_norm=False, name="block1"):
 def vgg(
     depth=16,
     batch_norm=False,
+    widths=WIDTHS,
+    fc_units=4096,
     input_shape=(224, 224, 3),
     num_classes=1000,
     include_top=True,
@@ -84,6 +86,9 @@ def vgg(
         batch_norm: batch norm after every convolution (torchvision's
             ``vgg16_bn``; it keeps the convolution biases, which this builder
             drops as redundant).
+        widths: filters of the convolutions of block1 ... block5 (the paper:
+            :data:`WIDTHS`, 64 ... 512); narrower widths scale VGG down.
+        fc_units: units of ``fc1`` and ``fc2`` (the paper: 4096).
         input_shape: ``(height, width, channels)``, at least 32x32 (five 2x2
             poolings). Small images need no other change: ``fc1`` then sees
             ``(h // 32) * (w // 32) * 512`` inputs instead of 7 * 7 * 512.
@@ -108,6 +113,17 @@ def vgg(
         raise TypeError(
             f"Expected batch_norm to be a bool. Received: batch_norm={batch_norm!r}"
         )
+    if (
+        isinstance(widths, str)
+        or not hasattr(widths, "__len__")
+        or len(widths) != 5
+        or not all(_validate._is_int(w) and w > 0 for w in widths)
+    ):
+        raise ValueError(
+            "Expected widths to be 5 positive integers (block1 ... block5). "
+            f"Received: widths={widths!r}"
+        )
+    fc_units = _validate.positive_int("fc_units", fc_units)
     input_shape = _validate.shape("input_shape", input_shape, rank=3)
     num_classes = _validate.positive_int("num_classes", num_classes)
     if not isinstance(include_top, bool):
@@ -125,13 +141,13 @@ def vgg(
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
     for block, (filters, count) in enumerate(
-        zip(WIDTHS, CONFIGURATIONS[depth], strict=True), start=1
+        zip(widths, CONFIGURATIONS[depth], strict=True), start=1
     ):
         x = vgg_block(x, filters, count, batch_norm, f"block{block}")
     if include_top:
         x = keras.layers.Flatten(name="flatten")(x)
         for fc in ("fc1", "fc2"):
-            x = keras.layers.Dense(4096, activation="relu", name=fc)(x)
+            x = keras.layers.Dense(fc_units, activation="relu", name=fc)(x)
             x = keras.layers.Dropout(0.5, name=f"{fc}_dropout")(x)
         x = keras.layers.Dense(
             num_classes, activation=classifier_activation, name="predictions"
