@@ -35,7 +35,7 @@ test: $(STAMP)
 		-m "not paper_scale" \
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
-		tests/test_architectures.py tests/test_gradients.py
+		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

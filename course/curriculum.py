@@ -68,4 +68,11 @@ LECTURES: tuple[Lecture, ...] = (
         "GoogLeNet and ResNet Table 1 from the models; plain vs residual nets of "
         "growing depth; gradient norms per layer; highway gates; dense connectivity",
     ),
+    Lecture(
+        "07_augmentation_and_transfer_learning",
+        "Augmentation and transfer learning",
+        "every augmentation on a real photo; the overfitting gap with and without "
+        "augmentation; scratch vs feature extractor vs fine-tuning by training-set "
+        "size; the similar/different x small/large table measured",
+    ),
 )

@@ -64,6 +64,7 @@ _STAGING_PREFIX = ".fetch-tmp-"
 _HASH_RE = re.compile(r"^(?:(?:sha256:)?[0-9a-f]{64}|md5:[0-9a-f]{32})$")
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
+_TF_EXAMPLE_IMAGES = "https://download.tensorflow.org/example_images/"
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ def _fashion(filename: str, sha256: str, size: int) -> RemoteFile:
 #   Keras' own loader pins no hash for them.
 # - cifar-10-binary.tar.gz: tensorflow/datasets tensorflow_datasets/url_checksums/
 #   cifar10.txt (the same value is pinned by other projects, e.g. gomlx).
+# - flower_photos.tgz: tensorflow/datasets tensorflow_datasets/url_checksums/
+#   tf_flowers.txt (URL, size and sha256 of the TensorFlow team's archive).
 REGISTRY: dict[str, DatasetEntry] = {
     entry.name: entry
     for entry in (
@@ -187,6 +190,24 @@ REGISTRY: dict[str, DatasetEntry] = {
             ),
             # Yields <dataset dir>/cifar-10-binary/cifar-10-batches-bin/*.bin
             extract_dir="cifar-10-binary",
+        ),
+        DatasetEntry(
+            name="flowers",
+            description="TensorFlow flower photos: 3,670 colour photos of 5 flower "
+            "classes (daisy, dandelion, roses, sunflowers, tulips), variable-size "
+            "JPEG.",
+            source="The TensorFlow team's flower photos; images from Flickr under "
+            "CC BY 2.0 (per-image attributions in flower_photos/LICENSE.txt).",
+            files=(
+                RemoteFile(
+                    _TF_EXAMPLE_IMAGES + "flower_photos.tgz",
+                    "4c54ace7911aaffe13a365c34f650e71dd5bf1be0a58b464e5a7183e3e595d9c",
+                    "flower_photos.tgz",
+                    228813984,
+                ),
+            ),
+            # Yields <dataset dir>/flower_photos/flower_photos/<class>/*.jpg
+            extract_dir="flower_photos",
         ),
     )
 }
@@ -619,7 +640,8 @@ def fetch(
     """Downloads, verifies and extracts a registered dataset (once).
 
     Args:
-        name: a key of ``REGISTRY`` (``mnist``, ``fashion_mnist``, ``cifar10``).
+        name: a key of ``REGISTRY`` (``mnist``, ``fashion_mnist``, ``cifar10``,
+            ``flowers``).
         cache_dir: cache root; default ``COURSE_CACHE_DIR`` or ``~/.cache/course``.
         progressbar: show tqdm progress bars on stderr.
 

@@ -652,3 +652,58 @@ def test_bad_scaling_arguments(builder, kwargs, error, fragment):
         builder(**kwargs)
     assert "Received:" in str(info.value) and fragment in str(info.value)
     keras.backend.clear_session()
+
+
+@pytest.mark.parametrize(
+    "kwargs, output_shape, params",
+    [
+        ({"widths": (4, 8), "include_top": False}, (None, 7, 7, 8), None),
+        ({"widths": (4, 8, 16), "num_classes": 3}, (None, 3), None),
+        (
+            {"widths": (4,), "convs_per_block": 1, "num_classes": 2},
+            (None, 2),
+            4 * 9 + 16 + 10,
+        ),
+    ],
+)
+def test_small_vgg(kwargs, output_shape, params):
+    model = models.small_vgg((28, 28, 1), **kwargs)
+    assert model.output_shape == output_shape
+    names = [layer.name for layer in model.layers]
+    assert "block1_conv1" in names and "block1_bn1" in names and "block1_pool" in names
+    norms = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    assert norms and all(layer.momentum == pytest.approx(0.9) for layer in norms)
+    if params is not None:
+        # conv 1->4 without bias (36), BN gamma/beta/mean/var (16), dense 4->2 (10)
+        assert model.count_params() == params
+
+
+def test_small_vgg_with_augmentation_in_front():
+    pipeline = keras.Sequential([keras.layers.Identity()], name="identity_aug")
+    pipeline.build((None, 28, 28, 1))
+    inputs = keras.Input((28, 28, 1))
+    augmentation = keras.Model(inputs, pipeline(inputs), name="aug")
+    model = models.small_vgg(augmentation=augmentation, widths=(4,))
+    assert model.layers[1].name == "aug"
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"input_shape": (4, 4, 1)}, ValueError, "input_shape"),
+        ({"widths": ()}, ValueError, "widths"),
+        ({"widths": (4, 0)}, ValueError, "widths"),
+        ({"convs_per_block": 0}, ValueError, "convs_per_block"),
+        ({"batch_norm_momentum": 1.0}, ValueError, "batch_norm_momentum"),
+        ({"include_top": 1}, TypeError, "include_top"),
+        ({"augmentation": "flip"}, TypeError, "augmentation"),
+    ],
+)
+def test_small_vgg_rejects_bad_arguments(kwargs, error, fragment):
+    with pytest.raises(error, match=fragment) as info:
+        models.small_vgg(**kwargs)
+    assert "Received:" in str(info.value)

@@ -1,5 +1,7 @@
 """Loaders: dtypes, shapes, provenance, determinism, corrupt caches, bad arguments."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -192,6 +194,236 @@ def test_cifar10_offline_stand_in(empty_caches, capsys):
     assert fallback.x_test.shape == (500, 32, 32, 3)
 
 
+# ------------------------------------------------------------------------ flowers
+
+#: Colour of the centre square of each class's photos; photo i is darker by 12 i.
+FLOWER_COLOURS = np.array(
+    [(240, 240, 240), (240, 200, 60), (200, 60, 80), (250, 140, 60), (140, 60, 200)]
+)
+PHOTOS_PER_CLASS = 5
+BAND = (0, 0, 255)  # the parts a centre crop must cut away
+
+
+def photo_colour(label: int, index: int) -> np.ndarray:
+    return FLOWER_COLOURS[label] - 12 * index
+
+
+def write_photo(path, colour, size, grey=False):
+    """A JPEG of ``size`` (width, height): a centre square of ``colour`` between
+    two bands of another colour."""
+    from PIL import Image
+
+    width, height = size
+    pixels = np.empty((height, width, 3), dtype=np.uint8)
+    pixels[...] = BAND
+    side = min(width, height)
+    left, top = (width - side) // 2, (height - side) // 2
+    pixels[top : top + side, left : left + side] = colour
+    image = Image.fromarray(pixels)
+    (image.convert("L") if grey else image).save(path, quality=95)
+
+
+@pytest.fixture
+def tiny_flowers(empty_caches):
+    """A cached extraction of 5 small JPEGs per class, laid out as the archive."""
+    directory = data.flowers_dir()
+    for label, name in enumerate(data.FLOWERS_CLASSES):
+        (directory / name).mkdir(parents=True)
+        for index in range(PHOTOS_PER_CLASS):
+            size = [(64, 32), (32, 64), (32, 32)][index % 3]
+            grey = label == 0 and index == 0  # a greyscale JPEG: returned as RGB
+            path = directory / name / f"{index:03d}_{name}.jpg"
+            write_photo(path, photo_colour(label, index), size, grey)
+    (directory / "LICENSE.txt").write_text("attributions")
+    (directory / "roses" / "notes.txt").write_text("not a photo")  # ignored
+    return directory
+
+
+def photo_ids(x: np.ndarray) -> list[tuple[int, int]]:
+    """(label, index) of each image, by its mean colour; checks the crop too."""
+    expected = np.array(
+        [
+            photo_colour(label, index)
+            for label in range(len(FLOWER_COLOURS))
+            for index in range(PHOTOS_PER_CLASS)
+        ]
+    )
+    means = x.reshape(len(x), -1, 3).mean(axis=1)
+    distance = np.linalg.norm(means[:, None] - expected[None], axis=-1)
+    # Without the centre crop, half of a non-square photo's pixels would be BAND.
+    assert distance.min(axis=1).max() < 9  # photos are 20.8 apart
+    return [divmod(int(i), PHOTOS_PER_CLASS) for i in distance.argmin(axis=1)]
+
+
+def test_flowers_reads_the_cache(tiny_flowers, capsys):
+    splits = data.flowers(image_size=16)
+    assert splits.source == "flowers"
+    assert splits.class_names == (
+        "daisy",
+        "dandelion",
+        "roses",
+        "sunflowers",
+        "tulips",
+    )
+    assert splits.x_train.shape == (20, 16, 16, 3) and splits.x_train.dtype == np.uint8
+    assert splits.x_test.shape == (5, 16, 16, 3) and splits.y_test.dtype == np.int64
+    assert splits.y_train.dtype == np.int64
+    assert np.bincount(splits.y_test).tolist() == [1] * 5  # stratified
+    for x, y in [(splits.x_train, splits.y_train), (splits.x_test, splits.y_test)]:
+        assert [label for label, _ in photo_ids(x)] == y.tolist()
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and str(tiny_flowers) in printed
+    assert "CC BY 2.0" in printed
+    cached = data.flowers(source="cache", image_size=16, verbose=False)
+    np.testing.assert_array_equal(cached.x_test, splits.x_test)
+
+
+@pytest.mark.parametrize(
+    "holdout, test_per_class", [(0.2, 1), (0.4, 2), (0.6, 3), (0.01, 1), (0.99, 4)]
+)
+def test_flowers_split_is_stratified_disjoint_and_seeded(
+    tiny_flowers, holdout, test_per_class
+):
+    first = data.flowers(image_size=16, holdout=holdout, seed=3, verbose=False)
+    again = data.flowers(image_size=16, holdout=holdout, seed=3, verbose=False)
+    other = data.flowers(image_size=16, holdout=holdout, seed=4, verbose=False)
+    assert np.bincount(first.y_test).tolist() == [test_per_class] * 5
+    assert np.bincount(first.y_train).tolist() == [5 - test_per_class] * 5
+    train, test = photo_ids(first.x_train), photo_ids(first.x_test)
+    assert not set(train) & set(test) and len(set(train) | set(test)) == 25
+    for name in ("x_train", "y_train", "x_test", "y_test"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(again, name))
+    assert photo_ids(other.x_train) != train  # another seed, another shuffle
+
+
+@pytest.mark.parametrize("max_per_class, test_per_class", [(2, 1), (3, 1), (4, 1)])
+def test_flowers_max_per_class(tiny_flowers, max_per_class, test_per_class):
+    splits = data.flowers(image_size=16, max_per_class=max_per_class, verbose=False)
+    assert np.bincount(splits.y_test).tolist() == [test_per_class] * 5
+    assert np.bincount(splits.y_train).tolist() == [max_per_class - 1] * 5
+    ids = photo_ids(splits.x_train) + photo_ids(splits.x_test)
+    assert len(set(ids)) == 5 * max_per_class
+    assert f"at most {max_per_class} per class" in splits.description
+    everything = data.flowers(image_size=16, max_per_class=50, verbose=False)
+    assert len(everything.y_train) + len(everything.y_test) == 25
+
+
+@pytest.mark.parametrize("image_size", [16, 24, 40])
+def test_flowers_image_size(tiny_flowers, image_size):
+    splits = data.flowers(image_size=image_size, verbose=False)
+    assert splits.x_train.shape == (20, image_size, image_size, 3)
+    assert splits.x_test.shape == (5, image_size, image_size, 3)
+    photo_ids(splits.x_train)  # still centre-cropped, whatever the size
+    assert f"{image_size}x{image_size}" in splits.description
+
+
+def test_flowers_decoded_cache(tiny_flowers, monkeypatch):
+    decoded = []
+    decode = data._decode_photo
+
+    def counting(path, size, hint):
+        decoded.append(path)
+        return decode(path, size, hint)
+
+    monkeypatch.setattr(data, "_decode_photo", counting)
+    first = data.flowers(image_size=16, verbose=False)
+    npz = tiny_flowers.parent / "decoded-16px.npz"
+    assert len(decoded) == 25 and npz.is_file()
+    assert sorted(p.name for p in tiny_flowers.parent.iterdir()) == [
+        "decoded-16px.npz",
+        "flower_photos",
+    ]  # no temporary file left behind
+    with np.load(npz, allow_pickle=False) as archive:
+        assert archive["images"].shape == (25, 16, 16, 3)
+    again = data.flowers(image_size=16, verbose=False)
+    fewer = data.flowers(image_size=16, max_per_class=2, verbose=False)
+    assert len(decoded) == 25  # both from the .npz
+    np.testing.assert_array_equal(again.x_train, first.x_train)
+    assert len(fewer.y_test) == 5
+    data.flowers(image_size=24, verbose=False)  # another size: decoded again
+    assert len(decoded) == 50
+    # A changed photo makes the .npz out of date; a damaged .npz is rebuilt.
+    write_photo(tiny_flowers / "tulips" / "000_tulips.jpg", (90, 90, 90), (48, 48))
+    changed = data.flowers(image_size=16, verbose=False)
+    assert len(decoded) == 75 and not np.array_equal(changed.x_train, first.x_train)
+    npz.write_bytes(b"garbage")
+    rebuilt = data.flowers(image_size=16, verbose=False)
+    assert len(decoded) == 100
+    np.testing.assert_array_equal(rebuilt.x_train, changed.x_train)
+
+
+def test_flowers_max_per_class_decodes_only_what_it_returns(tiny_flowers, monkeypatch):
+    decoded = []
+    decode = data._decode_photo
+    monkeypatch.setattr(
+        data,
+        "_decode_photo",
+        lambda path, size, hint: decoded.append(path) or decode(path, size, hint),
+    )
+    data.flowers(image_size=16, max_per_class=2, verbose=False)
+    assert len(decoded) == 10
+    assert not (tiny_flowers.parent / "decoded-16px.npz").exists()
+
+
+@pytest.mark.parametrize(
+    "damage, culprit, fragment",
+    [
+        ("garbage", "roses/002_roses.jpg", "cannot be decoded"),
+        ("truncate", "daisy/004_daisy.jpg", "cannot be decoded"),
+        ("delete", "tulips", "is missing"),
+        ("empty", "dandelion", "holds no JPEG files"),
+    ],
+)
+def test_flowers_damaged_cache_is_an_error(tiny_flowers, damage, culprit, fragment):
+    data.flowers(image_size=16, verbose=False)  # a decoded .npz must not hide it
+    path = tiny_flowers / culprit
+    if damage == "garbage":
+        path.write_bytes(b"not a jpeg")
+    elif damage == "truncate":
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    elif damage == "delete":
+        shutil.rmtree(path)
+    else:
+        for photo in path.iterdir():
+            photo.unlink()
+    with pytest.raises(data.CorruptCacheError) as info:
+        data.flowers(image_size=16, verbose=False)
+    message = str(info.value)
+    assert str(path) in message and fragment in message
+    assert "python data_scripts/fetch.py flowers" in message
+    assert str(tiny_flowers.parent) in message  # what to delete before re-fetching
+
+
+def test_flowers_not_available_offline(empty_caches, monkeypatch):
+    def no_download(*args, **kwargs):
+        raise AssertionError("offline: must not try to download")
+
+    monkeypatch.setattr(fetch, "fetch", no_download)
+    with pytest.raises(FileNotFoundError) as info:
+        data.flowers()  # smoke profile: offline
+    message = str(info.value)
+    assert "not available offline" in message
+    assert "python data_scripts/fetch.py flowers" in message
+    with pytest.raises(FileNotFoundError, match="data_scripts/fetch.py flowers"):
+        data.flowers(source="cache")
+    assert not (empty_caches / "cache").exists()
+
+
+def test_flowers_failed_download(empty_caches, monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+
+    def no_network(*args, **kwargs):
+        raise fetch.DownloadError("no route to host")
+
+    monkeypatch.setattr(fetch, "fetch", no_network)
+    with pytest.raises(FileNotFoundError, match="DownloadError") as info:
+        data.flowers()
+    assert "data_scripts/fetch.py flowers" in str(info.value)
+    with pytest.raises(fetch.DownloadError):
+        data.flowers(source="download")
+
+
 BAD_ARGUMENTS = [
     (data.cifar10, {"source": "sample"}, ValueError, "source='sample'"),
     (data.mnist, {"source": "web"}, ValueError, "source='web'"),
@@ -204,6 +436,18 @@ BAD_ARGUMENTS = [
     (data.shapes, {"image_size": 8}, ValueError, "image_size=8"),
     (data.shapes, {"noise": -0.1}, ValueError, "noise=-0.1"),
     (data.shapes, {"seed": "a"}, TypeError, "seed='a'"),
+    (data.flowers, {"source": "fallback"}, ValueError, "source='fallback'"),
+    (data.flowers, {"cache_dir": 3}, TypeError, "cache_dir=3"),
+    (data.flowers, {"image_size": 8}, ValueError, "image_size=8"),
+    (data.flowers, {"image_size": 96.0}, TypeError, "image_size=96.0"),
+    (data.flowers, {"holdout": 0}, ValueError, "holdout=0"),
+    (data.flowers, {"holdout": 1}, ValueError, "holdout=1"),
+    (data.flowers, {"holdout": -0.2}, ValueError, "holdout=-0.2"),
+    (data.flowers, {"holdout": "0.2"}, TypeError, "holdout='0.2'"),
+    (data.flowers, {"seed": -1}, ValueError, "seed=-1"),
+    (data.flowers, {"max_per_class": 1}, ValueError, "max_per_class=1"),
+    (data.flowers, {"max_per_class": 2.5}, TypeError, "max_per_class=2.5"),
+    (data.flowers, {"verbose": "yes"}, TypeError, "verbose='yes'"),
 ]
 
 

@@ -414,7 +414,7 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys, argv):
 def test_cli_list_in_process(capsys):
     assert F.main(["--list"]) == 0
     out = capsys.readouterr().out
-    for name in ("mnist", "fashion_mnist", "cifar10"):
+    for name in ("mnist", "fashion_mnist", "cifar10", "flowers"):
         assert re.search(rf"^{name}\s+\d", out, re.MULTILINE)
 
 
@@ -433,7 +433,7 @@ def test_cli_list_subprocess(command):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for name in ("mnist", "fashion_mnist", "cifar10"):
+    for name in ("mnist", "fashion_mnist", "cifar10", "flowers"):
         assert name in result.stdout
 
 
@@ -468,7 +468,7 @@ def test_registry_entry_is_sane(name):
 
 
 def test_registry_has_the_course_datasets_without_pickles():
-    assert {"mnist", "fashion_mnist", "cifar10"} <= set(F.REGISTRY)
+    assert {"mnist", "fashion_mnist", "cifar10", "flowers"} <= set(F.REGISTRY)
     urls = [f.url for e in F.REGISTRY.values() for f in e.files]
     hashes = [f.sha256 for e in F.REGISTRY.values() for f in e.files]
     assert len(set(urls)) == len(urls) and len(set(hashes)) == len(hashes)
@@ -513,3 +513,40 @@ def test_cifar10_download_end_to_end(server, tmp_path, monkeypatch):
     assert data.cifar10(source="cache", cache_dir=tmp_path, verbose=False).source == (
         "cifar10"
     )
+
+
+def test_flowers_download_end_to_end(server, tmp_path, monkeypatch):
+    """fetch -> verify -> extract -> data.flowers decodes the archive's JPEGs."""
+    import numpy as np
+    from PIL import Image
+
+    from course import data
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.addfile(*_tar_member("flower_photos/LICENSE.txt", b"CC BY 2.0"))
+        for label, name in enumerate(data.FLOWERS_CLASSES):
+            for index in range(2):
+                jpeg = io.BytesIO()
+                colour = (40 * label + 20 * index,) * 3
+                Image.new("RGB", (24, 20), colour).save(jpeg, "JPEG", quality=95)
+                member = f"flower_photos/{name}/{index}.jpg"
+                tar.addfile(*_tar_member(member, jpeg.getvalue()))
+    server.files["flowers.tgz"] = buf.getvalue()
+    real = F.REGISTRY["flowers"]
+    remote = F.RemoteFile(
+        server.url("flowers.tgz"), sha256(buf.getvalue()), real.files[0].filename
+    )
+    entry = F.DatasetEntry("flowers", "test", "test", (remote,), real.extract_dir)
+    monkeypatch.setitem(F.REGISTRY, "flowers", entry)
+    splits = data.flowers(
+        source="download", cache_dir=tmp_path, image_size=16, verbose=False
+    )
+    assert splits.x_train.shape == splits.x_test.shape == (5, 16, 16, 3)
+    means = np.concatenate([splits.x_train, splits.x_test]).mean(axis=(1, 2, 3))
+    labels = np.concatenate([splits.y_train, splits.y_test])
+    # Each image is uniform grey: 40 * label, or 40 * label + 20.
+    assert np.all(np.abs(means - 40 * labels - 10) <= 12)
+    assert F.is_cached("flowers", tmp_path)
+    cached = data.flowers(source="cache", cache_dir=tmp_path, image_size=16)
+    np.testing.assert_array_equal(cached.x_test, splits.x_test)

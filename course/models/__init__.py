@@ -21,7 +21,7 @@ from course.models.resnet import (
     residual_block,
     resnet,
 )
-from course.models.vgg import vgg, vgg_block
+from course.models.vgg import small_vgg, vgg, vgg_block
 
 __all__ += [
     "alexnet",
@@ -37,6 +37,7 @@ __all__ += [
     "plain_net",
     "residual_block",
     "resnet",
+    "small_vgg",
     "transition_block",
     "vgg",
     "vgg_block",
