@@ -21,24 +21,38 @@ from course.models.resnet import (
     residual_block,
     resnet,
 )
+from course.models.unet import (
+    conv_block,
+    fcn,
+    patch_classifier,
+    unet,
+    unet_output_size,
+    valid_unet_sizes,
+)
 from course.models.vgg import small_vgg, vgg, vgg_block
 
 __all__ += [
     "alexnet",
     "bottleneck_block",
+    "conv_block",
     "cifar_plain_net",
     "cifar_resnet",
     "dense_block",
     "dense_layer",
+    "fcn",
     "densenet",
     "googlenet",
     "highway_net",
     "inception_module",
+    "patch_classifier",
     "plain_net",
     "residual_block",
     "resnet",
     "small_vgg",
     "transition_block",
+    "unet",
+    "unet_output_size",
+    "valid_unet_sizes",
     "vgg",
     "vgg_block",
     "zfnet",

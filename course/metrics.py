@@ -1,0 +1,369 @@
+"""Segmentation and image-quality metrics.
+
+* `IoU` and `Dice`: stateful ``keras.metrics.Metric`` subclasses (``keras.ops`` only,
+  so they run on every backend) that accumulate per-class intersections and sizes over
+  batches, so the value after an epoch is the dataset-level score rather than the
+  mean of per-batch scores.
+* `iou`, `dice`: the same scores as plain numpy functions for evaluation.
+* `psnr`, `ssim`, `snr`, `cnr`: image quality for denoising (lecture 08; seed 003
+  quotes SNR, CNR and SSIM for the OCT denoising of Devalla et al., "A deep learning
+  approach to denoise optical coherence tomography images of the optic nerve head",
+  Scientific Reports 9, 2019).
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+from keras import ops
+
+from course import _validate
+
+__all__ = ["IoU", "Dice", "iou", "dice", "psnr", "ssim", "snr", "cnr"]
+
+
+class _OverlapMetric(keras.metrics.Metric):
+    """Accumulates per-class intersection, target size and prediction size."""
+
+    def __init__(
+        self, num_classes: int = 1, threshold: float = 0.5, name=None, dtype=None
+    ):
+        super().__init__(name=name, dtype=dtype)
+        self.num_classes = _validate.positive_int("num_classes", num_classes)
+        self.threshold = _validate.fraction("threshold", threshold)
+        shape = (self.num_classes,)
+        self.intersection = self.add_variable(
+            shape=shape, initializer="zeros", name="intersection"
+        )
+        self.true_size = self.add_variable(
+            shape=shape, initializer="zeros", name="true_size"
+        )
+        self.pred_size = self.add_variable(
+            shape=shape, initializer="zeros", name="pred_size"
+        )
+
+    def _masks(self, y_true, y_pred):
+        # Binary: threshold both; multi-class: argmax both (y_true may also hold
+        # integer labels of shape (B, H, W) or (B, H, W, 1)), then one-hot.
+        y_pred = ops.convert_to_tensor(y_pred)
+        y_true = ops.convert_to_tensor(y_true)
+        if y_pred.shape[-1] != self.num_classes:
+            raise ValueError(
+                f"Expected y_pred to have num_classes={self.num_classes} channels. "
+                f"Received: y_pred.shape={tuple(y_pred.shape)}"
+            )
+        if self.num_classes == 1:
+            true = ops.cast(y_true > 0.5, self.dtype)
+            pred = ops.cast(y_pred > self.threshold, self.dtype)
+            return ops.reshape(true, (-1, 1)), ops.reshape(pred, (-1, 1))
+        if len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] != 1:
+            labels = ops.argmax(y_true, axis=-1)
+        else:
+            labels = ops.cast(ops.reshape(y_true, ops.shape(y_pred)[:-1]), "int32")
+        true = ops.one_hot(ops.reshape(labels, (-1,)), self.num_classes)
+        pred = ops.one_hot(
+            ops.reshape(ops.argmax(y_pred, axis=-1), (-1,)), self.num_classes
+        )
+        return ops.cast(true, self.dtype), ops.cast(pred, self.dtype)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        """Adds one batch.
+
+        Args:
+            y_true: ``(B, H, W, 1)`` binary mask, or ``(B, H, W, C)`` one-hot labels
+                (or ``(B, H, W)`` integer labels) for ``num_classes = C >= 2``.
+            y_pred: ``(B, H, W, num_classes)`` probabilities.
+            sample_weight: optional weights broadcastable to ``(B, H, W)`` (e.g.
+                ``(B,)`` per image or ``(B, H, W)`` per pixel).
+        """
+        true, pred = self._masks(y_true, y_pred)
+        if sample_weight is not None:
+            weight = ops.cast(ops.convert_to_tensor(sample_weight), self.dtype)
+            pixel_shape = ops.shape(y_pred)[:-1]
+            while len(weight.shape) < len(pixel_shape):
+                weight = ops.expand_dims(weight, -1)
+            weight = ops.reshape(ops.broadcast_to(weight, pixel_shape), (-1, 1))
+            true, pred = true * weight, pred * weight
+            overlap = true * ops.cast(pred > 0, self.dtype)
+        else:
+            overlap = true * pred
+        self.intersection.assign_add(ops.sum(overlap, axis=0))
+        self.true_size.assign_add(ops.sum(true, axis=0))
+        self.pred_size.assign_add(ops.sum(pred, axis=0))
+
+    def _per_class(self):
+        raise NotImplementedError
+
+    def result(self):
+        numerator, denominator = self._per_class()
+        present = denominator > 0
+        # A class absent from both target and prediction is not scored; if no class is
+        # present at all, the (empty) prediction is perfect.
+        scores = ops.where(present, numerator / ops.maximum(denominator, 1e-12), 0.0)
+        count = ops.sum(ops.cast(present, self.dtype))
+        return ops.where(
+            count > 0, ops.sum(scores) / ops.maximum(count, 1.0), ops.ones(())
+        )
+
+    def reset_state(self):
+        for variable in (self.intersection, self.true_size, self.pred_size):
+            variable.assign(ops.zeros(variable.shape, dtype=variable.dtype))
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "num_classes": self.num_classes,
+            "threshold": self.threshold,
+        }
+
+
+@keras.saving.register_keras_serializable(package="course")
+class IoU(_OverlapMetric):
+    """Intersection over union (Jaccard index), ``|A & B| / |A | B|``, as a metric.
+
+    Binary (``num_classes=1``): probabilities above ``threshold`` are foreground and
+    the foreground IoU is reported. Multi-class: the argmax of the prediction is
+    compared with the argmax of the one-hot target and the IoU is averaged over the
+    classes present in target or prediction (mean IoU). Intersections and unions are
+    summed over all batches since the last reset.
+
+    Args:
+        num_classes: 1 for sigmoid masks, C >= 2 for softmax outputs.
+        threshold: foreground threshold for the binary case.
+        name: metric name.
+        dtype: accumulator dtype.
+    """
+
+    def __init__(self, num_classes=1, threshold=0.5, name="iou", dtype=None):
+        super().__init__(num_classes, threshold, name=name, dtype=dtype)
+
+    def _per_class(self):
+        union = self.true_size + self.pred_size - self.intersection
+        return self.intersection, union
+
+
+@keras.saving.register_keras_serializable(package="course")
+class Dice(_OverlapMetric):
+    """Dice coefficient (F1 score), ``2 |A & B| / (|A| + |B|)``, as a metric.
+
+    Same thresholding, class averaging and accumulation as `IoU`.
+
+    Args:
+        num_classes: 1 for sigmoid masks, C >= 2 for softmax outputs.
+        threshold: foreground threshold for the binary case.
+        name: metric name.
+        dtype: accumulator dtype.
+    """
+
+    def __init__(self, num_classes=1, threshold=0.5, name="dice", dtype=None):
+        super().__init__(num_classes, threshold, name=name, dtype=dtype)
+
+    def _per_class(self):
+        return 2.0 * self.intersection, self.true_size + self.pred_size
+
+
+def _binary_masks(y_true, y_pred, threshold):
+    threshold = _validate.fraction("threshold", threshold)
+    true = np.asarray(y_true)
+    pred = np.asarray(y_pred)
+    if true.shape != pred.shape:
+        raise ValueError(
+            "Expected y_true and y_pred to have the same shape. "
+            f"Received: y_true.shape={true.shape}, y_pred.shape={pred.shape}"
+        )
+    for name, array in (("y_true", true), ("y_pred", pred)):
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Expected {name} to be a boolean or numeric mask. "
+                f"Received: {name}.dtype={array.dtype}"
+            )
+    return true > threshold, pred > threshold
+
+
+def iou(y_true, y_pred, threshold: float = 0.5) -> float:
+    """Intersection over union of two binary masks (lecture 09, Jaccard index).
+
+    ``J(A, B) = |A & B| / |A | B|``; values above ``threshold`` are foreground, so
+    boolean masks, 0/1 masks and probabilities are all accepted. Two empty masks give
+    1.0.
+
+    Args:
+        y_true: target mask, any shape.
+        y_pred: predicted mask or probabilities, same shape.
+        threshold: foreground threshold in [0, 1).
+
+    Returns:
+        IoU in [0, 1] as a Python float.
+    """
+    true, pred = _binary_masks(y_true, y_pred, threshold)
+    union = np.count_nonzero(true | pred)
+    return 1.0 if union == 0 else np.count_nonzero(true & pred) / union
+
+
+def dice(y_true, y_pred, threshold: float = 0.5) -> float:
+    """Dice coefficient ``2 |A & B| / (|A| + |B|)`` of two binary masks.
+
+    Related to IoU by ``dice = 2 J / (1 + J)``. Two empty masks give 1.0.
+
+    Args:
+        y_true: target mask, any shape.
+        y_pred: predicted mask or probabilities, same shape.
+        threshold: foreground threshold in [0, 1).
+
+    Returns:
+        Dice coefficient in [0, 1] as a Python float.
+    """
+    true, pred = _binary_masks(y_true, y_pred, threshold)
+    total = np.count_nonzero(true) + np.count_nonzero(pred)
+    return 1.0 if total == 0 else 2.0 * np.count_nonzero(true & pred) / total
+
+
+def _image_pair(reference, image):
+    reference = np.asarray(reference, dtype=np.float64)
+    image = np.asarray(image, dtype=np.float64)
+    if reference.shape != image.shape:
+        raise ValueError(
+            "Expected reference and image to have the same shape. "
+            f"Received: reference.shape={reference.shape}, image.shape={image.shape}"
+        )
+    if reference.size == 0:
+        raise ValueError(
+            f"Expected non-empty images. Received: reference.shape={reference.shape}"
+        )
+    return reference, image
+
+
+def _positive(name, value) -> float:
+    value = _validate.non_negative(name, value)
+    if value == 0:
+        raise ValueError(f"Expected {name} to be > 0. Received: {name}={value!r}")
+    return value
+
+
+def psnr(reference, image, data_range: float = 1.0) -> float:
+    """Peak signal-to-noise ratio in dB.
+
+    ``PSNR = 10 log10(data_range**2 / MSE)`` with ``MSE = mean((reference -
+    image)**2)``; identical images give ``inf``. Same value as
+    ``skimage.metrics.peak_signal_noise_ratio``.
+
+    Args:
+        reference: clean image, any shape.
+        image: test image (e.g. denoised), same shape.
+        data_range: peak-to-peak range of the pixel values (1.0 for [0, 1] floats,
+            255 for 8-bit images).
+
+    Returns:
+        PSNR in dB as a Python float.
+    """
+    data_range = _positive("data_range", data_range)
+    reference, image = _image_pair(reference, image)
+    mse = float(np.mean((reference - image) ** 2))
+    return float("inf") if mse == 0 else float(10.0 * np.log10(data_range**2 / mse))
+
+
+def ssim(reference, image, data_range: float = 1.0) -> float:
+    """Mean structural similarity (MSSIM) of two images.
+
+    Wang, Bovik, Sheikh & Simoncelli, "Image quality assessment: from error visibility
+    to structural similarity", IEEE TIP 13(4), 2004:
+    ``SSIM(x, y) = (2 mu_x mu_y + c1)(2 sigma_xy + c2) / ((mu_x^2 + mu_y^2 + c1)
+    (sigma_x^2 + sigma_y^2 + c2))`` over 7x7 windows, averaged over the image (and
+    over channels). Wraps ``skimage.metrics.structural_similarity``.
+
+    Args:
+        reference: clean image ``(H, W)`` or ``(H, W, C)``, H and W >= 7.
+        image: test image of the same shape.
+        data_range: peak-to-peak range of the pixel values.
+
+    Returns:
+        Mean SSIM in [-1, 1] as a Python float; 1.0 for identical images.
+    """
+    from skimage.metrics import structural_similarity
+
+    data_range = _positive("data_range", data_range)
+    reference, image = _image_pair(reference, image)
+    if reference.ndim not in (2, 3) or min(reference.shape[:2]) < 7:
+        raise ValueError(
+            "Expected images of shape (H, W) or (H, W, C) with H, W >= 7 (the SSIM "
+            f"window is 7x7). Received: reference.shape={reference.shape}"
+        )
+    channel_axis = -1 if reference.ndim == 3 else None
+    return float(
+        structural_similarity(
+            reference, image, data_range=data_range, channel_axis=channel_axis
+        )
+    )
+
+
+def snr(reference, image) -> float:
+    """Signal-to-noise ratio in dB, with the reference taken as the signal.
+
+    ``SNR = 10 log10(sum(reference**2) / sum((image - reference)**2))``: the power of
+    the clean signal over the power of the residual noise. Identical images give
+    ``inf``. (Other papers, e.g. in OCT, use ``20 log10(mean / std)`` of a single
+    image; values computed with different definitions are not comparable.)
+
+    Args:
+        reference: clean image, any shape.
+        image: noisy or denoised image, same shape.
+
+    Returns:
+        SNR in dB as a Python float.
+    """
+    reference, image = _image_pair(reference, image)
+    signal = float(np.sum(reference**2))
+    noise = float(np.sum((image - reference) ** 2))
+    if signal == 0:
+        raise ValueError(
+            "Expected reference to have non-zero power. Received: reference=all zeros"
+        )
+    return float("inf") if noise == 0 else float(10.0 * np.log10(signal / noise))
+
+
+def cnr(image, foreground_mask, background_mask) -> float:
+    """Contrast-to-noise ratio ``|mean_fg - mean_bg| / std_bg``.
+
+    The contrast between a region of interest (e.g. a tissue layer) and the background,
+    in units of the background noise standard deviation (population std, ``ddof=0``);
+    this is the form used for OCT images (e.g. Devalla et al., Scientific Reports 9,
+    2019, reported in seed 003; some authors divide by ``sqrt(var_fg + var_bg)``
+    instead). A noise-free background gives ``inf`` (or 0.0 without contrast).
+
+    Args:
+        image: image, any shape.
+        foreground_mask: boolean mask of the region of interest, same shape.
+        background_mask: boolean mask of the background region, same shape.
+
+    Returns:
+        CNR as a Python float (>= 0).
+    """
+    image = np.asarray(image, dtype=np.float64)
+    masks = []
+    for name, mask in (
+        ("foreground_mask", foreground_mask),
+        ("background_mask", background_mask),
+    ):
+        mask = np.asarray(mask)
+        if mask.dtype != bool:
+            raise TypeError(
+                f"Expected {name} to be a boolean array. Received: {name}.dtype="
+                f"{mask.dtype}"
+            )
+        if mask.shape != image.shape:
+            raise ValueError(
+                f"Expected {name} to have the image's shape {image.shape}. "
+                f"Received: {name}.shape={mask.shape}"
+            )
+        if not mask.any():
+            raise ValueError(
+                f"Expected {name} to select at least one pixel. "
+                f"Received: {name} with no True value"
+            )
+        masks.append(mask)
+    foreground, background = image[masks[0]], image[masks[1]]
+    contrast = abs(float(foreground.mean()) - float(background.mean()))
+    noise = float(background.std())
+    if noise == 0:
+        return float("inf") if contrast > 0 else 0.0
+    return contrast / noise
