@@ -75,4 +75,11 @@ LECTURES: tuple[Lecture, ...] = (
         "augmentation; scratch vs feature extractor vs fine-tuning by training-set "
         "size; the similar/different x small/large table measured",
     ),
+    Lecture(
+        "08_autoencoders_and_denoising",
+        "Autoencoders and denoising",
+        "codes of 2 and 16 numbers for MNIST, reconstructions and the code space; "
+        "denoising synthetic nuclei against the best Gaussian filter by PSNR, SSIM "
+        "and CNR",
+    ),
 )

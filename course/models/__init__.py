@@ -10,6 +10,7 @@ from course.models.mlp import mlp, perceptron
 
 __all__ = ["lenet5", "mlp", "perceptron"]
 from course.models.alexnet import alexnet, zfnet
+from course.models.autoencoder import autoencoder, encoder_of
 from course.models.densenet import dense_block, dense_layer, densenet, transition_block
 from course.models.googlenet import googlenet, inception_module
 from course.models.highway import highway_net
@@ -33,6 +34,7 @@ from course.models.vgg import small_vgg, vgg, vgg_block
 
 __all__ += [
     "alexnet",
+    "autoencoder",
     "bottleneck_block",
     "conv_block",
     "cifar_plain_net",
@@ -41,6 +43,7 @@ __all__ += [
     "dense_layer",
     "fcn",
     "densenet",
+    "encoder_of",
     "googlenet",
     "highway_net",
     "inception_module",
