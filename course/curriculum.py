@@ -82,4 +82,11 @@ LECTURES: tuple[Lecture, ...] = (
         "denoising synthetic nuclei against the best Gaussian filter by PSNR, SSIM "
         "and CNR",
     ),
+    Lecture(
+        "09_unet_segmentation",
+        "U-Net segmentation",
+        "the paper's 572 -> 388 U-Net; patch classifier vs plain FCN vs U-Net on "
+        "synthetic nuclei (IoU, time per image); separating lines and the weight map "
+        "for touching nuclei; instances from predictions",
+    ),
 )

@@ -479,3 +479,42 @@ def test_bad_arguments(call, error, received):
     with pytest.raises(error, match="Received:") as info:
         call()
     assert received in str(info.value)
+
+
+def test_separate_instances_cuts_touching_objects_only():
+    labels = np.zeros((6, 8), dtype=np.int32)
+    labels[1:5, 1:4] = 1  # touches object 2 along column 3/4
+    labels[1:5, 4:7] = 2
+    lone = np.zeros((6, 8), dtype=np.int32)
+    lone[1:5, 1:4] = 1
+    separated = segmentation.separate_instances(labels)
+    assert (separated[1:5, 3] == 0).all()  # the contact column of object 1 is cut
+    assert (separated[1:5, 4:7] == 2).all() and (separated[1:5, 1:3] == 1).all()
+    # Background now separates them: two components again.
+    assert segmentation.instances_from_mask(separated > 0).max() == 2
+    assert segmentation.instances_from_mask(labels > 0).max() == 1
+    np.testing.assert_array_equal(segmentation.separate_instances(lone), lone)
+
+
+def test_patches_are_centred_and_mirrored():
+    images = np.arange(2 * 5 * 5, dtype=np.float32).reshape(2, 5, 5, 1)
+    patches = segmentation.patches_at(images, [1, 0], [2, 0], [2, 4], size=3)
+    assert patches.shape == (2, 3, 3, 1)
+    np.testing.assert_array_equal(patches[0, ..., 0], images[1, 1:4, 1:4, 0])
+    assert patches[1, 1, 1, 0] == images[0, 0, 4, 0]  # the centre is the pixel
+    assert patches[1, 0, 1, 0] == images[0, 1, 4, 0]  # row -1 mirrors row 1
+
+
+def test_predict_by_patches_visits_every_pixel():
+    inputs = keras.Input((3, 3, 1))
+    centre = keras.layers.Lambda(lambda x: x[:, 1, 1, :])(inputs)
+    model = keras.Model(inputs, centre)
+    image = np.random.default_rng(0).random((4, 6, 1), dtype=np.float32)
+    out = segmentation.predict_by_patches(model, image, size=3, batch_size=5)
+    np.testing.assert_allclose(out, image[..., 0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("size", [4, 0])
+def test_patch_size_must_be_odd_and_positive(size):
+    with pytest.raises(ValueError, match="Received:"):
+        segmentation.patches_at(np.zeros((1, 5, 5, 1)), [0], [0], [0], size=size)
