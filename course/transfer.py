@@ -332,10 +332,13 @@ def three_step_transfer(
     x, y = _check_pair("train", train)
     if validation is not None:
         validation = _check_pair("validation", validation)
+    # Check everything before feature_extractor freezes the base in place.
+    _check_layer_name(_check_model("base", base), "unfreeze_from", unfreeze_from)
+    head_learning_rate = _check_learning_rate(head_learning_rate)
+    _check_learning_rate(fine_tune_learning_rate)
     model = feature_extractor(base, num_classes)
-    _check_layer_name(model, "unfreeze_from", unfreeze_from)
     model.compile(
-        optimizer=keras.optimizers.Adam(_check_learning_rate(head_learning_rate)),
+        optimizer=keras.optimizers.Adam(head_learning_rate),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=config.jit_compile(),

@@ -297,3 +297,11 @@ def test_run_method_rejects_bad_arguments(method, kwargs, fragment):
     with pytest.raises((ValueError, TypeError), match=fragment) as info:
         transfer.run_method(method, **arguments)
     assert "Received:" in str(info.value)
+
+
+def test_three_step_transfer_checks_before_freezing():
+    base = small_base()
+    with pytest.raises(ValueError, match="unfreeze_from") as info:
+        transfer.three_step_transfer(base, (X, Y), num_classes=3, unfreeze_from="nope")
+    assert "Received:" in str(info.value)
+    assert all(layer.trainable for layer in base.layers)  # nothing was frozen
