@@ -69,6 +69,21 @@ def shape(name: str, value, rank: int | None = None) -> tuple[int, ...]:
     return tuple(int(v) for v in value)
 
 
+def positive_ints(name: str, value) -> tuple[int, ...]:
+    """Returns ``value`` as a tuple of one or more positive ints (filters, widths)."""
+    if (
+        isinstance(value, str)
+        or not hasattr(value, "__len__")
+        or len(value) < 1
+        or not all(_is_int(v) and v > 0 for v in value)
+    ):
+        raise ValueError(
+            f"Expected {name} to be one or more positive integers. "
+            f"Received: {name}={value!r}"
+        )
+    return tuple(int(v) for v in value)
+
+
 def choice(name: str, value, options: Sequence) -> object:
     """Returns ``value`` if it is one of ``options``."""
     if value not in options:

@@ -17,20 +17,6 @@ import keras
 from course import _validate
 
 
-def _check_filters(filters):
-    if (
-        isinstance(filters, str)
-        or not hasattr(filters, "__len__")
-        or len(filters) < 1
-        or not all(_validate._is_int(f) and f > 0 for f in filters)
-    ):
-        raise ValueError(
-            "Expected filters to be one or more positive integers. "
-            f"Received: filters={filters!r}"
-        )
-    return tuple(int(f) for f in filters)
-
-
 def autoencoder(
     input_shape=(28, 28, 1),
     filters=(32, 64),
@@ -70,7 +56,7 @@ def autoencoder(
         ``model.get_layer(f"enc{len(filters)}_conv")`` is the code.
     """
     input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    filters = _check_filters(filters)
+    filters = _validate.positive_ints("filters", filters)
     if latent_dim is not None:
         latent_dim = _validate.positive_int("latent_dim", latent_dim)
     input_noise = _validate.non_negative("input_noise", input_noise)

@@ -140,6 +140,49 @@ def _classifier(x, num_classes, classifier_activation):
     )(x)
 
 
+def _encoder_decoder(
+    input_shape,
+    num_classes,
+    base_filters,
+    depth,
+    padding,
+    batch_norm,
+    classifier_activation,
+    name,
+    skips,
+):
+    """The shared body of :func:`unet` (``skips=True``) and :func:`fcn`."""
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    x, copies = inputs, []
+    for level in range(1, depth + 1):
+        x = conv_block(
+            x, base_filters * 2 ** (level - 1), padding, batch_norm, f"enc{level}"
+        )
+        copies.append(x)
+        x = keras.layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
+    x = conv_block(x, base_filters * 2**depth, padding, batch_norm, "bottleneck")
+    for level in range(depth, 0, -1):
+        filters = base_filters * 2 ** (level - 1)
+        x = keras.layers.Conv2DTranspose(
+            filters, 2, strides=2, name=f"dec{level}_upconv"
+        )(x)
+        if skips:
+            skip = copies[level - 1]
+            if padding == "valid":
+                # Copy and crop: the contracting path's map is larger by the
+                # pixels that the valid convolutions below it have trimmed since.
+                dh = skip.shape[1] - x.shape[1]
+                dw = skip.shape[2] - x.shape[2]
+                skip = keras.layers.Cropping2D(
+                    ((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)),
+                    name=f"dec{level}_crop",
+                )(skip)
+            x = keras.layers.Concatenate(name=f"dec{level}_concat")([skip, x])
+        x = conv_block(x, filters, padding, batch_norm, f"dec{level}")
+    outputs = _classifier(x, num_classes, classifier_activation)
+    return keras.Model(inputs, outputs, name=name)
+
+
 def unet(
     input_shape=(572, 572, 1),
     num_classes=2,
@@ -182,34 +225,17 @@ def unet(
     input_shape, num_classes, base_filters, depth = _check_common(
         input_shape, num_classes, base_filters, depth, padding, batch_norm
     )
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x, skips = inputs, []
-    for level in range(1, depth + 1):
-        x = conv_block(
-            x, base_filters * 2 ** (level - 1), padding, batch_norm, f"enc{level}"
-        )
-        skips.append(x)
-        x = keras.layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
-    x = conv_block(x, base_filters * 2**depth, padding, batch_norm, "bottleneck")
-    for level in range(depth, 0, -1):
-        filters = base_filters * 2 ** (level - 1)
-        x = keras.layers.Conv2DTranspose(
-            filters, 2, strides=2, name=f"dec{level}_upconv"
-        )(x)
-        skip = skips[level - 1]
-        if padding == "valid":
-            # Copy and crop: the contracting path's map is larger by the pixels
-            # that the valid convolutions below it have trimmed since.
-            dh = skip.shape[1] - x.shape[1]
-            dw = skip.shape[2] - x.shape[2]
-            skip = keras.layers.Cropping2D(
-                ((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)),
-                name=f"dec{level}_crop",
-            )(skip)
-        x = keras.layers.Concatenate(name=f"dec{level}_concat")([skip, x])
-        x = conv_block(x, filters, padding, batch_norm, f"dec{level}")
-    outputs = _classifier(x, num_classes, classifier_activation)
-    return keras.Model(inputs, outputs, name=name)
+    return _encoder_decoder(
+        input_shape,
+        num_classes,
+        base_filters,
+        depth,
+        padding,
+        batch_norm,
+        classifier_activation,
+        name,
+        skips=True,
+    )
 
 
 def fcn(
@@ -239,22 +265,17 @@ def fcn(
     input_shape, num_classes, base_filters, depth = _check_common(
         input_shape, num_classes, base_filters, depth, padding, batch_norm
     )
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = inputs
-    for level in range(1, depth + 1):
-        x = conv_block(
-            x, base_filters * 2 ** (level - 1), padding, batch_norm, f"enc{level}"
-        )
-        x = keras.layers.MaxPooling2D(2, name=f"enc{level}_pool")(x)
-    x = conv_block(x, base_filters * 2**depth, padding, batch_norm, "bottleneck")
-    for level in range(depth, 0, -1):
-        filters = base_filters * 2 ** (level - 1)
-        x = keras.layers.Conv2DTranspose(
-            filters, 2, strides=2, name=f"dec{level}_upconv"
-        )(x)
-        x = conv_block(x, filters, padding, batch_norm, f"dec{level}")
-    outputs = _classifier(x, num_classes, classifier_activation)
-    return keras.Model(inputs, outputs, name=name)
+    return _encoder_decoder(
+        input_shape,
+        num_classes,
+        base_filters,
+        depth,
+        padding,
+        batch_norm,
+        classifier_activation,
+        name,
+        skips=False,
+    )
 
 
 def patch_classifier(
@@ -296,16 +317,7 @@ def patch_classifier(
     channels = _validate.positive_int("channels", channels)
     num_classes = _validate.positive_int("num_classes", num_classes)
     dense_units = _validate.positive_int("dense_units", dense_units)
-    if (
-        isinstance(filters, str)
-        or not hasattr(filters, "__len__")
-        or len(filters) < 1
-        or not all(_validate._is_int(f) and f > 0 for f in filters)
-    ):
-        raise ValueError(
-            "Expected filters to be one or more positive integers. "
-            f"Received: filters={filters!r}"
-        )
+    filters = _validate.positive_ints("filters", filters)
     size = patch_size
     for _ in filters:
         size = (size - 2) // 2

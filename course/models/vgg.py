@@ -215,16 +215,7 @@ def small_vgg(
     """
     input_shape = _validate.shape("input_shape", input_shape, rank=3)
     num_classes = _validate.positive_int("num_classes", num_classes)
-    if (
-        isinstance(widths, str)
-        or not hasattr(widths, "__len__")
-        or len(widths) < 1
-        or not all(_validate._is_int(w) and w > 0 for w in widths)
-    ):
-        raise ValueError(
-            "Expected widths to be one or more positive integers. "
-            f"Received: widths={widths!r}"
-        )
+    widths = _validate.positive_ints("widths", widths)
     convs_per_block = _validate.positive_int("convs_per_block", convs_per_block)
     batch_norm_momentum = _validate.fraction("batch_norm_momentum", batch_norm_momentum)
     if not isinstance(include_top, bool):
