@@ -152,6 +152,9 @@ def _encoder_decoder(
     skips,
 ):
     """The shared body of :func:`unet` (``skips=True``) and :func:`fcn`."""
+    input_shape, num_classes, base_filters, depth = _check_common(
+        input_shape, num_classes, base_filters, depth, padding, batch_norm
+    )
     inputs = keras.Input(shape=input_shape, name="inputs")
     x, copies = inputs, []
     for level in range(1, depth + 1):
@@ -222,9 +225,6 @@ def unet(
         A Functional ``keras.Model`` from ``(batch, H, W, C)`` to
         ``(batch, H', W', num_classes)``.
     """
-    input_shape, num_classes, base_filters, depth = _check_common(
-        input_shape, num_classes, base_filters, depth, padding, batch_norm
-    )
     return _encoder_decoder(
         input_shape,
         num_classes,
@@ -262,9 +262,6 @@ def fcn(
     Args and Returns: as :func:`unet`; layer names as in :func:`unet` without
     ``dec{i}_crop`` and ``dec{i}_concat``.
     """
-    input_shape, num_classes, base_filters, depth = _check_common(
-        input_shape, num_classes, base_filters, depth, padding, batch_norm
-    )
     return _encoder_decoder(
         input_shape,
         num_classes,
