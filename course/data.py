@@ -16,7 +16,9 @@ provenance. ``source="auto"`` picks the best data available:
 - ``shapes``: synthetic geometric shapes, drawn deterministically from a seed;
 - ``nuclei``: synthetic fluorescence images of cell nuclei with exact instance,
   semantic and foci masks (a :class:`NucleiImages`, not a :class:`DataSplits`);
-  ``nuclei_splits`` draws disjoint training and test sets of them.
+  ``nuclei_splits`` draws disjoint training and test sets of them, or with
+  ``source="auto"`` loads the real DSB2018 nuclei benchmark (cache, then a
+  download unless offline, then the synthetic images, saying so).
 
 A cached file that is corrupt or truncated raises :class:`CorruptCacheError`
 naming the file and the command that re-fetches it; it never falls back silently.
@@ -916,6 +918,9 @@ def sample_image(name="camera", verbose=True):
 
 
 NUCLEI_NOISE = ("poisson", "gaussian", "none")
+NUCLEI_SOURCES = ("synthetic", "auto", "cache", "download")
+#: Images in the two splits of StarDist's DSB2018 subset.
+DSB2018_SIZES = {"train": 447, "test": 50}
 #: Semi-minor over semi-major axis of the nuclei: from clearly oval to round.
 _NUCLEI_ASPECT = (0.65, 1.0)
 #: Tries before a nucleus that does not fit is given up (keeps the time bounded).
@@ -928,28 +933,32 @@ _NUCLEI_KEEP = 0.6
 
 @dataclass(frozen=True)
 class NucleiImages:
-    """Synthetic fluorescence images of cell nuclei with their exact ground truth.
+    """Fluorescence images of cell nuclei with their ground truth.
+
+    Synthetic ones come with exact truth (:func:`nuclei`); real ones (the DSB2018
+    benchmark, :func:`nuclei_splits`) with hand-made instance masks only.
 
     Attributes:
         images: the microscope images (blurred, noisy), ``float32`` in [0, 1],
             shape ``(n, H, W, 1)``.
         clean: the same scenes before blur and noise, ``float32`` in [0, 1],
-            shape ``(n, H, W, 1)``: the ground truth for denoising.
+            shape ``(n, H, W, 1)``: the ground truth for denoising. ``None`` for
+            real microscope images, whose noise-free scene nobody knows.
         masks: semantic masks, ``uint8`` (1 = nucleus), shape ``(n, H, W)``.
         labels: instance labels, ``int32``, shape ``(n, H, W)``: 0 is background
             and the nuclei of each image are numbered 1..k without gaps.
         foci: masks of the bright chromatin foci, ``uint8``, shape ``(n, H, W)``;
-            always inside a nucleus.
+            always inside a nucleus. ``None`` for real images (not annotated).
         counts: number of nuclei in each image, ``int64``, shape ``(n,)``.
-        source: ``"synthetic-nuclei"``.
+        source: ``"synthetic-nuclei"``, or ``"dsb2018"`` for the real benchmark.
         description: the one-line provenance the loader printed.
     """
 
     images: np.ndarray
-    clean: np.ndarray
+    clean: np.ndarray | None
     masks: np.ndarray
     labels: np.ndarray
-    foci: np.ndarray
+    foci: np.ndarray | None
     counts: np.ndarray
     source: str
     description: str = field(default="")
@@ -1309,32 +1318,263 @@ def nuclei(
     )
 
 
-def nuclei_splits(num_train=16, num_test=4, seed=0, verbose=True, **options):
-    """Draws disjoint training and test sets of :func:`nuclei` images.
+def nuclei_dir(cache_dir=None) -> Path:
+    """Where ``data_scripts/fetch.py dsb2018`` puts the ``train`` and ``test`` sets."""
+    from course import fetch
 
-    The two sets come from two seeds derived from ``seed`` (as :func:`shapes`
-    does), so asking for more training images leaves the test set unchanged.
+    return fetch.dataset_dir("dsb2018", cache_dir) / "dsb2018" / "dsb2018"
+
+
+def _read_tiff(path: Path, hint: str) -> np.ndarray:
+    import tifffile
+
+    try:
+        return np.asarray(tifffile.imread(path))
+    except Exception as error:  # tifffile raises several types for damaged files
+        raise CorruptCacheError(
+            f"Cannot read {path} ({type(error).__name__}: {error}). {hint}"
+        ) from error
+
+
+def _dsb_pairs(directory: Path, split: str, hint: str) -> list[tuple[Path, Path]]:
+    """The (image, mask) files of one split, paired by name, in sorted order."""
+    images = directory / split / "images"
+    masks = directory / split / "masks"
+    for folder in (images, masks):
+        if not folder.is_dir():
+            raise CorruptCacheError(f"Missing folder {folder}. {hint}")
+    image_names = sorted(p.name for p in images.glob("*.tif"))
+    mask_names = sorted(p.name for p in masks.glob("*.tif"))
+    if not image_names or image_names != mask_names:
+        unpaired = sorted(set(image_names) ^ set(mask_names))[:3]
+        raise CorruptCacheError(
+            f"The {split} images and masks in {directory / split} do not pair up "
+            f"({len(image_names)} images, {len(mask_names)} masks; unpaired e.g. "
+            f"{unpaired}). {hint}"
+        )
+    return [(images / name, masks / name) for name in image_names]
+
+
+def _fit(array: np.ndarray, size: tuple[int, int], corner: tuple[int, int]):
+    """Crops ``array`` at ``corner`` to ``size``, padding with zeros where smaller."""
+    height, width = size
+    top, left = corner
+    crop = array[top : top + height, left : left + width]
+    pad = ((0, height - crop.shape[0]), (0, width - crop.shape[1]))
+    return np.pad(crop, pad)
+
+
+def _dsb_image(image_path: Path, mask_path: Path, size, rng, hint: str):
+    """One real image, scaled to [0, 1], and its instance labels, as ``size`` crops."""
+    from skimage.segmentation import relabel_sequential
+
+    image = _read_tiff(image_path, hint).astype(np.float32)
+    labels = _read_tiff(mask_path, hint)
+    if image.ndim == 3:  # a few files keep colour channels; nuclei are one stain
+        image = image.mean(axis=-1)
+    if image.ndim != 2 or labels.shape != image.shape:
+        raise CorruptCacheError(
+            f"{image_path.name}: expected a 2-D image and a mask of the same shape, "
+            f"got {image.shape} and {labels.shape}. {hint}"
+        )
+    # Percentile scaling (as StarDist does): the cameras' bit depths and exposures
+    # differ, and a few hot pixels must not squash every nucleus into grey.
+    low, high = np.percentile(image, (1.0, 99.8))
+    image = np.clip((image - low) / max(high - low, 1e-6), 0.0, 1.0)
+    corner = tuple(
+        int(rng.integers(0, max(full - want, 0) + 1))
+        for full, want in zip(image.shape, size, strict=True)
+    )
+    labels = relabel_sequential(_fit(labels.astype(np.int64), size, corner))[0]
+    return _fit(image, size, corner), labels.astype(np.int32)
+
+
+def _load_dsb2018(directory: Path, split: str, count: int, size, seed: int):
+    hint = _refetch_hint(directory, "dsb2018")
+    pairs = _dsb_pairs(directory, split, hint)
+    if count > len(pairs):
+        raise ValueError(
+            f"Expected at most {len(pairs)} {split} images (the DSB2018 {split} "
+            f"split has {len(pairs)}). Received: num_{split}={count}"
+        )
+    rng = np.random.default_rng(seed)
+    # One permutation, then the first `count`: more images keep the first ones.
+    order = rng.permutation(len(pairs))[:count]
+    images = np.empty((count, *size, 1), dtype=np.float32)
+    labels = np.empty((count, *size), dtype=np.int32)
+    for row, index in enumerate(order):
+        images[row, ..., 0], labels[row] = _dsb_image(*pairs[index], size, rng, hint)
+    counts = labels.reshape(count, -1).max(axis=1).astype(np.int64)
+    return images, labels, counts
+
+
+def _real_nuclei(directory, num_train, num_test, size, seed, how, verbose):
+    train_seed, test_seed = (
+        int(s) for s in np.random.SeedSequence(seed).generate_state(2)
+    )
+    parts = []
+    for split, count, split_seed in (
+        ("train", num_train, train_seed),
+        ("test", num_test, test_seed),
+    ):
+        images, labels, counts = _load_dsb2018(
+            directory, split, count, size, split_seed
+        )
+        parts.append((images, labels, counts))
+    height, width = size
+    message = (
+        f"Nuclei: DSB2018 fluorescence nuclei (BBBC038v1, CC0; StarDist's subset and "
+        f"split): {num_train:,} train / {num_test:,} test images as {height}x{width} "
+        f"crops (seed {seed}), {how} {directory}."
+    )
+    _announce(message, verbose)
+    return tuple(
+        NucleiImages(
+            images=images,
+            clean=None,
+            masks=(labels > 0).astype(np.uint8),
+            labels=labels,
+            foci=None,
+            counts=counts,
+            source="dsb2018",
+            description=message,
+        )
+        for images, labels, counts in parts
+    )
+
+
+def nuclei_splits(
+    num_train=16,
+    num_test=4,
+    seed=0,
+    verbose=True,
+    source="synthetic",
+    cache_dir=None,
+    **options,
+):
+    """Training and test images of cell nuclei: synthetic, or a real benchmark.
+
+    ``source="synthetic"`` draws two disjoint sets of :func:`nuclei` images from
+    two seeds derived from ``seed`` (as :func:`shapes` does), so asking for more
+    training images leaves the test set unchanged.
+
+    The real benchmark is the fluorescence part of the 2018 Data Science Bowl
+    (BBBC038v1, Caicedo et al., Nature Methods 2019) as curated by Schmidt et al.
+    for StarDist (MICCAI 2018): 447 training and 50 test images of stained
+    nuclei from many microscopes, 256x256 to 1024x1024 pixels, each with a
+    hand-made instance mask. ``python data_scripts/fetch.py dsb2018`` downloads
+    it once (hash-checked). Images are scaled to [0, 1] between their 1st and
+    99.8th percentiles and cut to ``image_size`` at a seeded random position
+    (zero-padded where smaller); nuclei cut by the crop keep their visible part.
+    Real images have no noise-free version and no foci annotation: ``clean`` and
+    ``foci`` are ``None``.
 
     Args:
-        num_train: training images, >= 1.
-        num_test: test images, >= 1.
-        seed: seed of the generator, >= 0.
+        num_train: training images, >= 1 (at most 447 for the real set).
+        num_test: test images, >= 1 (at most 50 for the real set).
+        seed: seed of the generator, or of the choice and crops of real images.
         verbose: print the one-line provenance.
+        source: ``"synthetic"`` (the default: exact ground truth, offline),
+            ``"auto"`` (DSB2018 from the cache, else a download unless offline,
+            else the synthetic images, saying so), ``"cache"`` (DSB2018 already on
+            disk only) or ``"download"`` (fetch DSB2018 now, then load).
+        cache_dir: dataset cache for DSB2018; defaults to ``config.cache_dir()``.
         **options: any other argument of :func:`nuclei` (``image_size``,
-            ``radius``, ``noise``, ...), used for both sets.
+            ``radius``, ``noise``, ...). ``image_size`` (default 256x256) also sets
+            the crop of real images; the others only shape synthetic images.
 
     Returns:
         ``(train, test)``, two :class:`NucleiImages`.
+
+    Raises:
+        FileNotFoundError: ``source="cache"`` and DSB2018 is not cached.
+        CorruptCacheError: the cached DSB2018 files are damaged.
     """
     num_train = _validate.positive_int("num_train", num_train)
     num_test = _validate.positive_int("num_test", num_test)
     seed = _validate.positive_int("seed", seed, minimum=0)
+    _validate.choice("source", source, NUCLEI_SOURCES)
+    if cache_dir is not None and not isinstance(cache_dir, str | os.PathLike):
+        raise TypeError(
+            "Expected cache_dir to be a path or None. "
+            f"Received: cache_dir={cache_dir!r}"
+        )
     for name in ("num_images", "seed", "verbose"):
         if name in options:
             raise TypeError(
                 f"Expected nuclei_splits to get {name} through its own arguments. "
                 f"Received: {name}={options[name]!r}"
             )
+    if source == "synthetic":
+        return _synthetic_nuclei_splits(num_train, num_test, seed, verbose, options)
+    size = options.get("image_size", (256, 256))
+    if _validate._is_int(size):
+        size = (int(size), int(size))
+    size = _validate.shape("image_size", size, rank=2)
+    if min(size) < 32:
+        raise ValueError(
+            "Expected image_size to be (height, width) with both >= 32. "
+            f"Received: image_size={size!r}"
+        )
+    for name, count in (("num_train", num_train), ("num_test", num_test)):
+        split = name.removeprefix("num_")
+        if count > DSB2018_SIZES[split]:
+            raise ValueError(
+                f"Expected {name} <= {DSB2018_SIZES[split]} (the DSB2018 {split} "
+                f"split) with source={source!r}. Received: {name}={count}"
+            )
+    if source != "auto":
+        # Synthetic-only options would be silently ignored: refuse them instead.
+        extra = sorted(set(options) - {"image_size"})
+        if extra:
+            raise TypeError(
+                f"Expected only image_size among the options with source={source!r} "
+                f"(the others shape synthetic images). Received: {extra[0]}="
+                f"{options[extra[0]]!r}"
+            )
+    cache = Path(cache_dir) if cache_dir is not None else None
+    directory = nuclei_dir(cache)
+    fetch_command = "python data_scripts/fetch.py dsb2018"
+
+    def real(how: str):
+        return _real_nuclei(directory, num_train, num_test, size, seed, how, verbose)
+
+    if source in ("auto", "cache"):
+        # The extraction is renamed into place only when complete, so once it
+        # exists a missing folder or file in it is damage, not absence.
+        if directory.parent.is_dir():
+            return real("from the cache")
+        if source == "cache":
+            raise FileNotFoundError(
+                f"DSB2018 is not in the cache (looked for {directory}). Fetch it "
+                f"with: {fetch_command}"
+            )
+    download_error = None
+    if source == "download" or not config.offline():
+        from course import fetch
+
+        try:
+            fetch.fetch("dsb2018", cache_dir=cache, progressbar=verbose)
+        except Exception as error:  # network errors differ between platforms
+            if source == "download":
+                raise
+            download_error = error
+        else:
+            return real("downloaded to")
+    reason = (
+        f"the DSB2018 download failed ({type(download_error).__name__})"
+        if download_error is not None
+        else "DSB2018 is not cached and the course is offline"
+    )
+    _announce(
+        f"Nuclei: using synthetic images ({reason}). For the real benchmark: "
+        f"{fetch_command}",
+        verbose,
+    )
+    return _synthetic_nuclei_splits(num_train, num_test, seed, verbose, options)
+
+
+def _synthetic_nuclei_splits(num_train, num_test, seed, verbose, options):
     train_seed, test_seed = (
         int(s) for s in np.random.SeedSequence(seed).generate_state(2)
     )

@@ -65,6 +65,7 @@ _HASH_RE = re.compile(r"^(?:(?:sha256:)?[0-9a-f]{64}|md5:[0-9a-f]{32})$")
 _KERAS_BUCKET = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 _CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
 _TF_EXAMPLE_IMAGES = "https://download.tensorflow.org/example_images/"
+_STARDIST_RELEASE = "https://github.com/stardist/stardist/releases/download/0.1.0/"
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,9 @@ def _fashion(filename: str, sha256: str, size: int) -> RemoteFile:
 #   cifar10.txt (the same value is pinned by other projects, e.g. gomlx).
 # - flower_photos.tgz: tensorflow/datasets tensorflow_datasets/url_checksums/
 #   tf_flowers.txt (URL, size and sha256 of the TensorFlow team's archive).
+# - dsb2018.zip: the same sha256 is pinned by torch-em (its DSB dataset, "reduced"
+#   source) and by published reproductions of the StarDist paper; no size is
+#   published next to it.
 REGISTRY: dict[str, DatasetEntry] = {
     entry.name: entry
     for entry in (
@@ -208,6 +212,23 @@ REGISTRY: dict[str, DatasetEntry] = {
             ),
             # Yields <dataset dir>/flower_photos/flower_photos/<class>/*.jpg
             extract_dir="flower_photos",
+        ),
+        DatasetEntry(
+            name="dsb2018",
+            description="Fluorescence nuclei of the 2018 Data Science Bowl as curated "
+            "for StarDist: 447 train / 50 test single-channel images with instance "
+            "masks (TIFF).",
+            source="BBBC038v1 (Caicedo et al., Nature Methods 16, 2019), CC0; the "
+            "fluorescence subset and split of Schmidt et al., StarDist (MICCAI 2018).",
+            files=(
+                RemoteFile(
+                    _STARDIST_RELEASE + "dsb2018.zip",
+                    "e44921950edce378063aa4457e625581ba35b4c2dbd9a07c19d48900129f386f",
+                    "dsb2018.zip",
+                ),
+            ),
+            # Yields <dataset dir>/dsb2018/dsb2018/{train,test}/{images,masks}/*.tif
+            extract_dir="dsb2018",
         ),
     )
 }
@@ -641,7 +662,7 @@ def fetch(
 
     Args:
         name: a key of ``REGISTRY`` (``mnist``, ``fashion_mnist``, ``cifar10``,
-            ``flowers``).
+            ``flowers``, ``dsb2018``).
         cache_dir: cache root; default ``COURSE_CACHE_DIR`` or ``~/.cache/course``.
         progressbar: show tqdm progress bars on stderr.
 

@@ -416,6 +416,8 @@ def test_cli_list_in_process(capsys):
     out = capsys.readouterr().out
     for name in ("mnist", "fashion_mnist", "cifar10", "flowers"):
         assert re.search(rf"^{name}\s+\d", out, re.MULTILINE)
+    # No size is published next to the DSB2018 hash: shown as unknown.
+    assert re.search(r"^dsb2018\s+\?\s", out, re.MULTILINE)
 
 
 @pytest.mark.parametrize(
@@ -433,7 +435,7 @@ def test_cli_list_subprocess(command):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for name in ("mnist", "fashion_mnist", "cifar10", "flowers"):
+    for name in ("mnist", "fashion_mnist", "cifar10", "flowers", "dsb2018"):
         assert name in result.stdout
 
 
@@ -468,7 +470,9 @@ def test_registry_entry_is_sane(name):
 
 
 def test_registry_has_the_course_datasets_without_pickles():
-    assert {"mnist", "fashion_mnist", "cifar10", "flowers"} <= set(F.REGISTRY)
+    assert {"mnist", "fashion_mnist", "cifar10", "flowers", "dsb2018"} <= set(
+        F.REGISTRY
+    )
     urls = [f.url for e in F.REGISTRY.values() for f in e.files]
     hashes = [f.sha256 for e in F.REGISTRY.values() for f in e.files]
     assert len(set(urls)) == len(urls) and len(set(hashes)) == len(hashes)
@@ -550,3 +554,47 @@ def test_flowers_download_end_to_end(server, tmp_path, monkeypatch):
     assert F.is_cached("flowers", tmp_path)
     cached = data.flowers(source="cache", cache_dir=tmp_path, image_size=16)
     np.testing.assert_array_equal(cached.x_test, splits.x_test)
+
+
+def test_dsb2018_download_end_to_end(server, tmp_path, monkeypatch):
+    """fetch -> verify -> extract the zip -> data.nuclei_splits reads the TIFFs."""
+    import numpy as np
+    import tifffile
+
+    from course import data
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for split in ("train", "test"):
+            for index in range(2):
+                image = np.zeros((40, 50), dtype=np.uint8)
+                mask = np.zeros((40, 50), dtype=np.uint16)
+                image[5:15, 5 + 10 * index : 15 + 10 * index] = 255
+                mask[5:15, 5 + 10 * index : 15 + 10 * index] = 7
+                for folder, array in (("images", image), ("masks", mask)):
+                    tiff = io.BytesIO()
+                    tifffile.imwrite(tiff, array)
+                    member = f"dsb2018/{split}/{folder}/{index}.tif"
+                    archive.writestr(member, tiff.getvalue())
+    server.files["dsb2018.zip"] = buf.getvalue()
+    real = F.REGISTRY["dsb2018"]
+    remote = F.RemoteFile(
+        server.url("dsb2018.zip"), sha256(buf.getvalue()), real.files[0].filename
+    )
+    entry = F.DatasetEntry("dsb2018", "test", "test", (remote,), real.extract_dir)
+    monkeypatch.setitem(F.REGISTRY, "dsb2018", entry)
+    train, test = data.nuclei_splits(
+        num_train=2,
+        num_test=2,
+        source="download",
+        cache_dir=tmp_path,
+        image_size=(32, 48),
+        verbose=False,
+    )
+    assert train.images.shape == test.images.shape == (2, 32, 48, 1)
+    assert set(train.counts) <= {0, 1} and train.labels.max() <= 1
+    assert F.is_cached("dsb2018", tmp_path)
+    cached, _ = data.nuclei_splits(
+        num_train=2, num_test=2, source="cache", cache_dir=tmp_path, image_size=(32, 48)
+    )
+    np.testing.assert_array_equal(cached.labels, train.labels)

@@ -213,3 +213,150 @@ def test_bad_arguments_name_themselves(name, value, error):
 def test_bad_split_arguments_name_themselves(options, name):
     with pytest.raises((ValueError, TypeError), match=rf"Received: {name}="):
         data.nuclei_splits(verbose=False, **SMALL, **options)
+
+
+# ------------------------------------------------------------ the real benchmark
+
+
+def write_dsb_split(root, split, sizes, dtype=np.uint8):
+    """A tiny DSB2018-like split: images with bright squares, masks numbering them.
+
+    Each image holds one nucleus per 16x16 cell of its grid, numbered with gaps
+    (as real masks sometimes are), so the loader must renumber them.
+    """
+    import tifffile
+
+    for folder in ("images", "masks"):
+        (root / split / folder).mkdir(parents=True, exist_ok=True)
+    for index, (height, width) in enumerate(sizes):
+        image = np.full((height, width), 10, dtype=np.float64)
+        mask = np.zeros((height, width), dtype=np.uint16)
+        label = 0
+        for top in range(2, height - 12, 16):
+            for left in range(2, width - 12, 16):
+                label += 3
+                image[top : top + 10, left : left + 10] = 200
+                mask[top : top + 10, left : left + 10] = label
+        name = f"{split}-{index:03d}.tif"
+        tifffile.imwrite(root / split / "images" / name, image.astype(dtype))
+        tifffile.imwrite(root / split / "masks" / name, mask)
+
+
+@pytest.fixture
+def tiny_dsb(tmp_path, monkeypatch):
+    """A cached, extracted DSB2018 with images smaller and larger than 64x64."""
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    root = data.nuclei_dir()
+    sizes = [(64, 64), (80, 96), (48, 70), (100, 64), (64, 64), (72, 72)]
+    write_dsb_split(root, "train", sizes)
+    write_dsb_split(root, "test", sizes[:3], dtype=np.uint16)
+    return root
+
+
+@pytest.mark.parametrize("source", ["auto", "cache"])
+def test_real_nuclei_from_the_cache(tiny_dsb, source, capsys):
+    train, test = data.nuclei_splits(
+        num_train=4, num_test=2, seed=3, source=source, image_size=64
+    )
+    printed = capsys.readouterr().out
+    assert printed.count("\n") == 1 and "DSB2018" in printed
+    assert "4 train / 2 test" in printed and str(tiny_dsb) in printed
+    for part, count in ((train, 4), (test, 2)):
+        assert part.source == "dsb2018" and len(part) == count
+        assert part.clean is None and part.foci is None
+        assert part.images.shape == (count, 64, 64, 1)
+        assert part.images.dtype == np.float32 and part.labels.dtype == np.int32
+        assert part.images.min() >= 0.0 and part.images.max() <= 1.0
+        np.testing.assert_array_equal(part.masks, part.labels > 0)
+        for labels, count_ in zip(part.labels, part.counts, strict=True):
+            # Renumbered 1..k without gaps, whatever the file's numbers were.
+            assert set(np.unique(labels)) == set(range(count_ + 1))
+        # Nuclei are bright, background dark: the scaling kept the contrast.
+        assert part.images[..., 0][part.masks == 1].mean() > 0.9
+        assert part.images[..., 0][part.masks == 0].mean() < 0.1
+
+
+def test_real_nuclei_are_seeded_and_prefix_stable(tiny_dsb):
+    options = {"num_test": 2, "source": "cache", "image_size": 48, "verbose": False}
+    first, test = data.nuclei_splits(num_train=3, seed=5, **options)
+    again, _ = data.nuclei_splits(num_train=3, seed=5, **options)
+    more, same_test = data.nuclei_splits(num_train=5, seed=5, **options)
+    other, _ = data.nuclei_splits(num_train=3, seed=6, **options)
+    np.testing.assert_array_equal(first.images, again.images)
+    np.testing.assert_array_equal(first.labels, more.labels[:3])
+    np.testing.assert_array_equal(test.labels, same_test.labels)
+    assert not np.array_equal(first.images, other.images)
+
+
+def test_real_nuclei_cannot_exceed_the_split(tiny_dsb):
+    with pytest.raises(ValueError, match="at most 3 test images.*num_test=4"):
+        data.nuclei_splits(
+            num_train=2, num_test=4, source="cache", image_size=64, verbose=False
+        )
+    with pytest.raises(ValueError, match="Received: num_test=51"):
+        data.nuclei_splits(num_test=51, source="cache", verbose=False)
+
+
+def test_damaged_real_nuclei_raise_not_fall_back(tiny_dsb):
+    (tiny_dsb / "train" / "masks" / "train-001.tif").unlink()
+    with pytest.raises(data.CorruptCacheError, match="do not pair up"):
+        data.nuclei_splits(source="auto", image_size=64, verbose=False)
+    (tiny_dsb / "test" / "images" / "test-000.tif").write_bytes(b"not a tiff")
+    (tiny_dsb / "train" / "masks" / "train-001.tif").write_bytes(b"not a tiff")
+    with pytest.raises(data.CorruptCacheError, match="train-001.tif.*fetch.py dsb2018"):
+        data.nuclei_splits(num_train=6, source="cache", image_size=64, verbose=False)
+
+
+def test_offline_auto_falls_back_to_synthetic_and_says_so(
+    tmp_path, monkeypatch, capsys
+):
+    from course import fetch
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("offline: must not try to download")
+
+    monkeypatch.setattr(fetch, "fetch", no_download)
+    train, test = data.nuclei_splits(num_train=2, num_test=1, source="auto", **SMALL)
+    printed = capsys.readouterr().out
+    assert "using synthetic images" in printed and "fetch.py dsb2018" in printed
+    assert train.source == test.source == "synthetic-nuclei"
+    expected, _ = data.nuclei_splits(num_train=2, num_test=1, verbose=False, **SMALL)
+    np.testing.assert_array_equal(train.images, expected.images)
+    with pytest.raises(FileNotFoundError, match="fetch.py dsb2018"):
+        data.nuclei_splits(source="cache", verbose=False)
+    assert not (tmp_path / "cache").exists()
+
+
+def test_failed_download_falls_back_under_auto_only(tmp_path, monkeypatch, capsys):
+    from course import fetch
+
+    monkeypatch.setenv("COURSE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("COURSE_PROFILE", "full")  # smoke implies offline
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+
+    def no_network(*args, **kwargs):
+        raise fetch.DownloadError("no route to host")
+
+    monkeypatch.setattr(fetch, "fetch", no_network)
+    train, _ = data.nuclei_splits(num_train=1, num_test=1, source="auto", **SMALL)
+    assert train.source == "synthetic-nuclei"
+    assert "download failed (DownloadError)" in capsys.readouterr().out
+    with pytest.raises(fetch.DownloadError):
+        data.nuclei_splits(source="download", verbose=False)
+
+
+@pytest.mark.parametrize(
+    "options, name, error",
+    [
+        ({"source": "dsb"}, "source", ValueError),
+        ({"source": "cache", "radius": (4, 8)}, "radius", TypeError),
+        ({"source": "cache", "image_size": 16}, "image_size", ValueError),
+        ({"source": "auto", "num_train": 448}, "num_train", ValueError),
+        ({"source": "auto", "cache_dir": 3}, "cache_dir", TypeError),
+    ],
+)
+def test_bad_real_source_arguments_name_themselves(options, name, error):
+    with pytest.raises(error, match=rf"Received: {name}="):
+        data.nuclei_splits(verbose=False, **options)

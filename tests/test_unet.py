@@ -63,6 +63,79 @@ def test_unet_with_32_filters_is_the_unetpp_baseline():
     assert round(params.count_params() / 1e6, 2) == 7.76
 
 
+def unetpp_parameters(base=32, depth=4, channels=1, classes=1, batch_norm=False):
+    """UNet++ counted node by node: X(i, j) has j earlier nodes plus one up-conv."""
+
+    def conv3(c_in, c_out):  # batch norm: no bias, but gamma, beta, mean, variance
+        return conv(3, c_in, c_out, bias=not batch_norm) + (
+            4 * c_out if batch_norm else 0
+        )
+
+    total, c_in = 0, channels
+    for i in range(depth + 1):  # encoder column X(i, 0)
+        width = base * 2**i
+        total += conv3(c_in, width) + conv3(width, width)
+        c_in = width
+    for j in range(1, depth + 1):
+        for i in range(depth - j + 1):
+            width = base * 2**i
+            total += conv(2, 2 * width, width)  # up-conv of X(i+1, j-1)
+            total += conv3((j + 1) * width, width) + conv3(width, width)
+    return total + conv(1, base, classes)
+
+
+@pytest.mark.paper_scale
+def test_unet_plus_plus_has_the_published_parameter_count():
+    # Zhou et al., "UNet++" (DLMIA 2018), Table 1: UNet++, 9.04M parameters.
+    model = models.unet_plus_plus(input_shape=(96, 96, 1))
+    assert model.count_params() == unetpp_parameters() == 9_041_601
+    assert round(model.count_params() / 1e6, 2) == 9.04
+
+
+@pytest.mark.parametrize(
+    "kwargs, nodes",
+    [
+        ({"input_shape": (32, 32, 1), "base_filters": 4, "depth": 2}, 6),
+        ({"input_shape": (16, 24, 3), "base_filters": 2, "depth": 3}, 10),
+        (
+            {
+                "input_shape": (8, 8, 1),
+                "base_filters": 2,
+                "depth": 1,
+                "batch_norm": True,
+            },
+            3,
+        ),
+    ],
+)
+def test_small_unet_plus_plus(kwargs, nodes):
+    model = models.unet_plus_plus(num_classes=3, **kwargs)
+    depth, base = kwargs["depth"], kwargs["base_filters"]
+    channels, bn = kwargs["input_shape"][-1], kwargs.get("batch_norm", False)
+    assert model.output_shape == (None, *kwargs["input_shape"][:2], 3)
+    assert model.count_params() == unetpp_parameters(base, depth, channels, 3, bn)
+    blocks = {
+        layer.name.split("_")[0] for layer in model.layers if "_conv" in layer.name
+    }
+    assert len(blocks) == nodes
+    # Node X(0, depth) concatenates every earlier node of its level and one up-conv.
+    concat = model.get_layer(f"x0{depth}_concat")
+    assert concat.output.shape[-1] == (depth + 1) * base
+    probabilities = model(np.random.default_rng(0).random((2, *kwargs["input_shape"])))
+    np.testing.assert_allclose(np.sum(np.asarray(probabilities), axis=-1), 1, rtol=1e-5)
+
+
+def test_unet_plus_plus_deep_supervision_has_one_output_per_top_node():
+    model = models.unet_plus_plus((16, 16, 1), 1, 2, 3, deep_supervision=True)
+    assert len(model.outputs) == 3
+    for j, output in enumerate(model.outputs, start=1):
+        head = model.get_layer(f"predictions_{j}")
+        assert head.output is output and tuple(output.shape) == (None, 16, 16, 1)
+        assert head.input is model.get_layer(f"x0{j}_relu2").output
+    plain = models.unet_plus_plus((16, 16, 1), 1, 2, 3)
+    assert model.count_params() - plain.count_params() == 2 * (2 + 1)
+
+
 @pytest.mark.parametrize(
     "size, depth, padding, expected",
     [
@@ -163,6 +236,9 @@ def test_patch_classifier():
         (models.unet, {"batch_norm": "yes"}, TypeError, "batch_norm"),
         (models.unet, {"num_classes": 0}, ValueError, "num_classes"),
         (models.fcn, {"input_shape": (30, 30, 1)}, ValueError, "24 and 32"),
+        (models.unet_plus_plus, {"input_shape": (40, 40, 1)}, ValueError, "32 and 48"),
+        (models.unet_plus_plus, {"deep_supervision": 1}, TypeError, "deep_supervision"),
+        (models.unet_plus_plus, {"base_filters": 0}, ValueError, "base_filters"),
         (models.patch_classifier, {"patch_size": 28}, ValueError, "patch_size"),
         (models.patch_classifier, {"patch_size": 7}, ValueError, "patch_size"),
         (models.patch_classifier, {"filters": ()}, ValueError, "filters"),

@@ -28,6 +28,7 @@ from course.models.unet import (
     patch_classifier,
     unet,
     unet_output_size,
+    unet_plus_plus,
     valid_unet_sizes,
 )
 from course.models.vgg import small_vgg, vgg, vgg_block
@@ -55,6 +56,7 @@ __all__ += [
     "transition_block",
     "unet",
     "unet_output_size",
+    "unet_plus_plus",
     "valid_unet_sizes",
     "vgg",
     "vgg_block",
