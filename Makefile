@@ -39,7 +39,8 @@ test: $(STAMP)
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
 		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py \
-		tests/test_losses_metrics.py tests/test_unet.py tests/test_autoencoder.py
+		tests/test_losses_metrics.py tests/test_unet.py tests/test_autoencoder.py \
+		tests/test_atrous.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

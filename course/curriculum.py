@@ -89,4 +89,11 @@ LECTURES: tuple[Lecture, ...] = (
         "synthetic nuclei (IoU, time per image); separating lines and the weight map "
         "for touching nuclei; instances from predictions",
     ),
+    Lecture(
+        "10_atrous_convolutions",
+        "Atrous convolutions vs U-Net",
+        "dilated kernels and the context module's receptive field (3, 5, 9, ..., 67); "
+        "plain FCN vs atrous vs U-Net autoencoders with equal weights on nuclei: error "
+        "on foci and borders, activation memory, time per epoch, largest batch and image",
+    ),
 )

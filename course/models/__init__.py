@@ -10,6 +10,12 @@ from course.models.mlp import mlp, perceptron
 
 __all__ = ["lenet5", "mlp", "perceptron"]
 from course.models.alexnet import alexnet, zfnet
+from course.models.atrous import (
+    context_module,
+    dilated_conv_block,
+    equal_weight_net,
+    widths_for_budget,
+)
 from course.models.autoencoder import autoencoder, encoder_of
 from course.models.densenet import dense_block, dense_layer, densenet, transition_block
 from course.models.googlenet import googlenet, inception_module
@@ -38,13 +44,16 @@ __all__ += [
     "autoencoder",
     "bottleneck_block",
     "conv_block",
+    "context_module",
     "cifar_plain_net",
     "cifar_resnet",
     "dense_block",
     "dense_layer",
+    "dilated_conv_block",
     "fcn",
     "densenet",
     "encoder_of",
+    "equal_weight_net",
     "googlenet",
     "highway_net",
     "inception_module",
@@ -60,5 +69,6 @@ __all__ += [
     "valid_unet_sizes",
     "vgg",
     "vgg_block",
+    "widths_for_budget",
     "zfnet",
 ]
