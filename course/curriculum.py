@@ -92,8 +92,16 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture(
         "10_atrous_convolutions",
         "Atrous convolutions vs U-Net",
-        "dilated kernels and the context module's receptive field (3, 5, 9, ..., 67); "
-        "plain FCN vs atrous vs U-Net autoencoders with equal weights on nuclei: error "
-        "on foci and borders, activation memory, time per epoch, largest batch and image",
+        "dilated kernels and the context module's receptive field (3, 5, 9, ..., "
+        "67); plain FCN vs atrous vs U-Net autoencoders with equal weights on "
+        "nuclei: error on foci and borders, activation memory, time per epoch, "
+        "largest batch and image",
+    ),
+    Lecture(
+        "11_saliency_maps",
+        "Saliency maps",
+        "vanilla, SmoothGrad, guided, rectified, Grad-CAM(++), Score-CAM side by "
+        "side on LeNet-5 and a small CNN; per-class maps; model- and "
+        "label-randomisation sanity checks with verdicts; Grad-CAM on the wrong layer",
     ),
 )

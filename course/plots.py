@@ -1087,3 +1087,193 @@ def number_grids(panels: Mapping[str, Any], cmap: str = "Blues") -> Figure:
         ax.set(title=title, xticks=[], yticks=[])
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Saliency maps (lecture 11)
+# --------------------------------------------------------------------------------------
+
+__all__ += ["overlay_rgb", "saliency_grid", "saliency_overlay"]
+
+
+def _check_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)):
+        raise _error(TypeError, "alpha to be a number in [0, 1]", "alpha", alpha)
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise _error(ValueError, "alpha to be in [0, 1]", "alpha", alpha)
+    return float(alpha)
+
+
+def _check_cmap(cmap: Any) -> Colormap:
+    import matplotlib
+
+    if isinstance(cmap, Colormap):
+        return cmap
+    if not isinstance(cmap, str) or cmap not in matplotlib.colormaps:
+        raise _error(ValueError, "cmap to be a matplotlib colormap name", "cmap", cmap)
+    return matplotlib.colormaps[cmap]
+
+
+def _image_and_map(image: Any, saliency_map: Any) -> tuple[np.ndarray, np.ndarray]:
+    picture = _as_array("image", image)
+    if picture.ndim == 3 and picture.shape[-1] == 1:
+        picture = picture[..., 0]
+    if picture.ndim not in (2, 3) or (picture.ndim == 3 and picture.shape[-1] != 3):
+        raise _error(
+            ValueError,
+            "image of shape (H, W), (H, W, 1) or (H, W, 3)",
+            "image",
+            picture,
+        )
+    heat = _as_array("saliency_map", saliency_map)
+    if heat.ndim == 3 and heat.shape[-1] == 1:
+        heat = heat[..., 0]
+    if heat.shape != picture.shape[:2]:
+        raise _error(
+            ValueError,
+            f"saliency_map of shape {picture.shape[:2]} (the image's height and width)",
+            "saliency_map",
+            heat,
+        )
+    return picture, heat
+
+
+def overlay_rgb(
+    image: Any, saliency_map: Any, alpha: float = 0.5, cmap: str | Colormap = "jet"
+) -> np.ndarray:
+    """A saliency map laid over its image, as an RGB array (no figure).
+
+    The image is shown in grey (a colour image keeps its colours), each scaled to
+    [0, 1]; the map, also scaled to [0, 1], is coloured by ``cmap`` and blended in
+    with weight ``alpha``. ``course.saliency.SaliencyImages`` writes these arrays
+    to TensorBoard.
+
+    Args:
+        image: ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)``.
+        saliency_map: ``(H, W)`` map, any range.
+        alpha: weight of the coloured map, in [0, 1].
+        cmap: matplotlib colormap (name or object).
+
+    Returns:
+        float32 array ``(H, W, 3)`` in [0, 1].
+    """
+    picture, heat = _image_and_map(image, saliency_map)
+    alpha = _check_alpha(alpha)
+    colormap = _check_cmap(cmap)
+    base = _rescale(picture)
+    if base.ndim == 2:
+        base = np.repeat(base[..., None], 3, axis=-1)
+    colored = colormap(_rescale(heat))[..., :3]
+    return ((1.0 - alpha) * base + alpha * colored).astype(np.float32)
+
+
+def saliency_overlay(
+    image: Any,
+    saliency_map: Any,
+    alpha: float = 0.5,
+    cmap: str | Colormap = "jet",
+    title: str | None = None,
+) -> Figure:
+    """One image, its saliency map and the two overlaid, side by side.
+
+    Args:
+        image: ``(H, W)``, ``(H, W, 1)`` or ``(H, W, 3)``.
+        saliency_map: ``(H, W)`` map, e.g. from ``course.saliency.saliency_map``.
+        alpha: weight of the map in the overlay, in [0, 1].
+        cmap: matplotlib colormap of the map.
+        title: figure title.
+
+    Returns:
+        The figure, three axes.
+    """
+    picture, heat = _image_and_map(image, saliency_map)
+    blended = overlay_rgb(picture, heat, alpha, cmap)
+    title = _check_title(title)
+    fig, axes = _grid(3, 3, cell=2.2)
+    shown = _rescale(picture)
+    axes[0].imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+    axes[1].imshow(_rescale(heat), cmap=_check_cmap(cmap), vmin=0, vmax=1)
+    axes[2].imshow(blended)
+    for ax, name in zip(axes, ("image", "saliency", "overlay"), strict=True):
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def saliency_grid(
+    images: Any,
+    maps: Mapping[str, Any],
+    row_titles: Sequence[str] | None = None,
+    alpha: float = 0.5,
+    cmap: str | Colormap = "jet",
+    overlay: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Saliency maps side by side: one row per image, one column per map.
+
+    Rows can be different images (methods compared) or one image repeated
+    (classes or layers compared); the first column shows the image.
+
+    Args:
+        images: ``(N, H, W)``, ``(N, H, W, 1)`` or ``(N, H, W, 3)``.
+        maps: column title -> maps ``(N, H, W)``, e.g. method -> maps.
+        row_titles: one label per row (e.g. the class explained), or None.
+        alpha: weight of the maps in the overlays, in [0, 1].
+        cmap: matplotlib colormap of the maps.
+        overlay: draw each map over its image (else the map alone).
+        title: figure title.
+
+    Returns:
+        The figure, ``N x (1 + len(maps))`` axes.
+    """
+    pictures = _as_images(images)
+    if not isinstance(maps, Mapping) or not maps:
+        raise _error(
+            TypeError, "maps to be a non-empty dict title -> maps", "maps", maps
+        )
+    columns = {str(k): _as_array("maps", v) for k, v in maps.items()}
+    for array in columns.values():
+        if array.shape != pictures.shape[:3]:
+            raise _error(
+                ValueError,
+                f"every entry of maps to have shape {pictures.shape[:3]} (N, H, W)",
+                "maps",
+                array,
+            )
+    if row_titles is not None:
+        if isinstance(row_titles, str) or len(row_titles) != len(pictures):
+            raise _error(
+                ValueError,
+                f"row_titles to hold {len(pictures)} labels",
+                "row_titles",
+                row_titles,
+            )
+    _check_alpha(alpha)
+    colormap = _check_cmap(cmap)
+    overlay = _check_bool("overlay", overlay)
+    title = _check_title(title)
+    ncols = 1 + len(columns)
+    fig, axes = _grid(len(pictures) * ncols, ncols, cell=1.7)
+    for row, picture in enumerate(pictures):
+        shown = _rescale(picture)
+        if shown.ndim == 3 and shown.shape[-1] == 1:
+            shown = shown[..., 0]
+        first = axes[row * ncols]
+        first.imshow(shown, cmap="gray" if shown.ndim == 2 else None, vmin=0, vmax=1)
+        if row_titles is not None:
+            first.set_ylabel(str(row_titles[row]), fontsize=8)
+        for col, (name, array) in enumerate(columns.items(), start=1):
+            ax = axes[row * ncols + col]
+            if overlay:
+                ax.imshow(overlay_rgb(picture, array[row], alpha, colormap))
+            else:
+                ax.imshow(_rescale(array[row]), cmap=colormap, vmin=0, vmax=1)
+            if row == 0:
+                ax.set_title(name, fontsize=8)
+    axes[0].set_title("image", fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

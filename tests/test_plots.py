@@ -594,3 +594,104 @@ def test_number_grids_writes_every_value():
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["0", "1", "2", "3"]
     with pytest.raises(ValueError, match="Received: panels.shape=\\(3,\\)"):
         plots.number_grids({"a": np.ones(3)})
+
+
+# --------------------------------------------------------------------------------------
+# Saliency overlays (lecture 11)
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "image_shape", [(12, 10), (12, 10, 1), (12, 10, 3)], ids=["hw", "hw1", "rgb"]
+)
+@pytest.mark.parametrize("alpha", [0.0, 0.4, 1.0])
+def test_overlay_rgb_blends_image_and_coloured_map(image_shape, alpha):
+    rng = _rng()
+    image = rng.random(image_shape).astype("float32")
+    heat = rng.random((12, 10))
+    blended = plots.overlay_rgb(image, heat, alpha=alpha, cmap="viridis")
+    assert blended.shape == (12, 10, 3) and blended.dtype == np.float32
+    assert blended.min() >= 0.0 and blended.max() <= 1.0
+    colored = matplotlib.colormaps["viridis"](plots._rescale(heat))[..., :3]
+    if alpha == 1.0:
+        np.testing.assert_allclose(blended, colored, atol=1e-6)
+    if alpha == 0.0:
+        gray = plots._rescale(image)
+        gray = (
+            gray if gray.ndim == 3 and gray.shape[-1] == 3 else gray.reshape(12, 10, 1)
+        )
+        np.testing.assert_allclose(
+            blended, np.broadcast_to(gray, (12, 10, 3)), atol=1e-6
+        )
+
+
+def test_saliency_overlay_three_panels():
+    rng = _rng()
+    fig = plots.saliency_overlay(rng.random((9, 9, 1)), rng.random((9, 9)), title="7")
+    assert isinstance(fig, Figure)
+    assert [ax.get_title() for ax in fig.axes] == ["image", "saliency", "overlay"]
+    assert _suptitle(fig) == "7"
+
+
+@pytest.mark.parametrize("overlay", [True, False])
+def test_saliency_grid_one_row_per_image_one_column_per_map(overlay):
+    rng = _rng()
+    images = rng.random((3, 8, 8, 1))
+    maps = {"vanilla": rng.random((3, 8, 8)), "gradcam": rng.random((3, 8, 8))}
+    fig = plots.saliency_grid(images, maps, row_titles=["a", "b", "c"], overlay=overlay)
+    assert len(fig.axes) == 9
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["image", "vanilla", "gradcam"]
+    assert [fig.axes[i].get_ylabel() for i in (0, 3, 6)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    "function, args, kwargs, error, name",
+    [
+        (
+            plots.overlay_rgb,
+            (np.zeros((4, 4)), np.zeros((4, 5))),
+            {},
+            ValueError,
+            "saliency_map",
+        ),
+        (
+            plots.overlay_rgb,
+            (np.zeros((4, 4)), np.zeros((4, 4))),
+            {"alpha": 1.5},
+            ValueError,
+            "alpha",
+        ),
+        (
+            plots.overlay_rgb,
+            (np.zeros((4, 4)), np.zeros((4, 4))),
+            {"cmap": "nope"},
+            ValueError,
+            "cmap",
+        ),
+        (
+            plots.overlay_rgb,
+            (np.zeros((4, 4, 2)), np.zeros((4, 4))),
+            {},
+            ValueError,
+            "image",
+        ),
+        (plots.saliency_grid, (np.zeros((2, 4, 4)), {}), {}, TypeError, "maps"),
+        (
+            plots.saliency_grid,
+            (np.zeros((2, 4, 4)), {"m": np.zeros((1, 4, 4))}),
+            {},
+            ValueError,
+            "maps",
+        ),
+        (
+            plots.saliency_grid,
+            (np.zeros((2, 4, 4)), {"m": np.zeros((2, 4, 4))}),
+            {"row_titles": ["one"]},
+            ValueError,
+            "row_titles",
+        ),
+    ],
+)
+def test_saliency_plots_reject_bad_arguments(function, args, kwargs, error, name):
+    with pytest.raises(error, match=rf"Received: {name}"):
+        function(*args, **kwargs)
