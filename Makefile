@@ -40,7 +40,7 @@ test: $(STAMP)
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
 		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py \
 		tests/test_losses_metrics.py tests/test_unet.py tests/test_autoencoder.py \
-		tests/test_atrous.py
+		tests/test_atrous.py tests/test_bench.py tests/test_distribute.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -15,6 +15,7 @@ import importlib.util
 import os
 import platform
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,9 +148,122 @@ def jit_compile() -> bool:
     """Whether to ask ``Model.compile`` for XLA: on a GPU yes, on a CPU no.
 
     XLA was measured to slow LeNet-5 training down 2.2x and a CIFAR ResNet-18 1.5x
-    on a 2-core CPU, so the course only turns it on where it pays off.
+    on a 2-core CPU, so the course only turns it on where it pays off
+    (:func:`device_defaults`). The JAX backend is the exception: JAX runs only
+    XLA-compiled programs, and ``jit_compile=False`` there would mean running
+    every operation on its own, many times slower, so it is always True.
     """
-    return bool(gpus())
+    if backend() == "jax":
+        return True
+    return device_defaults().jit_compile
+
+
+#: Kinds of device :func:`device_defaults` knows; anything else counts as a CPU.
+DEVICE_KINDS = ("cpu", "gpu", "tpu")
+
+
+@dataclass(frozen=True)
+class DeviceDefaults:
+    """The speed settings the course picks for a set of devices.
+
+    Attributes:
+        device: the fastest kind present: ``"tpu"``, ``"gpu"`` or ``"cpu"``.
+        dtype_policy: the Keras dtype policy name (``"mixed_float16"``,
+            ``"mixed_bfloat16"`` or ``"float32"``).
+        jit_compile: whether to pass ``jit_compile=True`` (XLA) to ``compile``.
+        reason: one sentence saying why, for the notebooks to print.
+    """
+
+    device: str
+    dtype_policy: str
+    jit_compile: bool
+    reason: str
+
+    @property
+    def mixed_precision(self) -> bool:
+        """Whether the policy computes in 16 bits."""
+        return self.dtype_policy.startswith("mixed_")
+
+
+def _device_kind(device: Any) -> str:
+    text = str(device).lower()
+    for kind in ("tpu", "gpu", "cuda"):
+        if kind in text:
+            return "gpu" if kind == "cuda" else kind
+    return "cpu"
+
+
+def device_defaults(devices: Any = None) -> DeviceDefaults:
+    """Decides mixed precision and XLA for a list of devices (a pure function).
+
+    The rule the course measured and follows:
+
+    - GPU: ``mixed_float16`` (Micikevicius et al., "Mixed precision training",
+      ICLR 2018: float16 matrix products on tensor cores, float32 master
+      weights, loss scaling, which Keras adds in ``compile``) and XLA
+      (``jit_compile=True``), which fuses the many small element-wise operations
+      of a training step into fewer GPU kernels.
+    - TPU: ``mixed_bfloat16`` (the TPU's native 16-bit format; no loss scaling
+      needed) and XLA (TPUs only run compiled programs anyway).
+    - CPU: ``float32`` and no XLA: a laptop CPU has no fast 16-bit units, and
+      XLA made LeNet-5 2.2x and ResNet-18 1.5x slower on the course's 2-core CPU
+      (``python -m course.bench --precision ... --jit ...`` measures both).
+
+    Args:
+        devices: device names or objects, e.g. ``["/physical_device:GPU:0"]``,
+            ``jax.devices()`` or ``["cpu"]``; only whether a name contains
+            ``tpu``, ``gpu`` or ``cuda`` matters. ``None`` (the default) asks the
+            active backend (:func:`gpus`).
+
+    Returns:
+        A :class:`DeviceDefaults`.
+
+    Raises:
+        TypeError: if ``devices`` is a string or not iterable.
+    """
+    if devices is None:
+        devices = gpus() or ["cpu"]
+    if isinstance(devices, (str, bytes)) or not hasattr(devices, "__iter__"):
+        raise TypeError(
+            "Expected devices to be None or a list of device names. "
+            f"Received: devices={devices!r}"
+        )
+    kinds = {_device_kind(device) for device in devices}
+    if "tpu" in kinds:
+        return DeviceDefaults(
+            "tpu", "mixed_bfloat16", True, "TPU: bfloat16 is native and XLA required"
+        )
+    if "gpu" in kinds:
+        return DeviceDefaults(
+            "gpu",
+            "mixed_float16",
+            True,
+            "GPU: float16 tensor cores and XLA kernel fusion speed training up",
+        )
+    return DeviceDefaults(
+        "cpu",
+        "float32",
+        False,
+        "CPU: no fast 16-bit arithmetic, and XLA was measured slower on it",
+    )
+
+
+def apply_device_defaults(devices: Any = None) -> DeviceDefaults:
+    """Sets the global dtype policy of :func:`device_defaults` and returns them.
+
+    Call it once at the top of a notebook, before building models; pass
+    ``jit_compile=defaults.jit_compile`` to ``compile``. On a CPU this sets
+    ``float32``, i.e. changes nothing.
+
+    Args:
+        devices: as for :func:`device_defaults`.
+
+    Returns:
+        The :class:`DeviceDefaults` applied.
+    """
+    defaults = device_defaults(devices)
+    keras.config.set_dtype_policy(defaults.dtype_policy)
+    return defaults
 
 
 def _package_version(name: str) -> str | None:

@@ -104,4 +104,13 @@ LECTURES: tuple[Lecture, ...] = (
         "side on LeNet-5 and a small CNN; per-class maps; model- and "
         "label-randomisation sanity checks with verdicts; Grad-CAM on the wrong layer",
     ),
+    Lecture(
+        "12_scaling_up",
+        "Scaling up",
+        "the TensorBoard profiler on a training step; tf.data (cache, parallel "
+        "augmentation, prefetch) vs naive NumPy batches; mixed precision and XLA "
+        "measured on ResNet-18 (on for GPUs, off for CPUs); training FLOP/s against "
+        "the matmul peak; MirroredStrategy on several GPUs and JAX data parallelism "
+        "across machines, live on two logical CPU devices",
+    ),
 )

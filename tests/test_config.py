@@ -69,7 +69,9 @@ def test_device_report_on_cpu():
     report = config.device_report()
     assert report["backend"] == keras.backend.backend()
     assert report["keras"] == keras.__version__
-    assert report["gpus"] == [] and report["xla"] is False
+    # XLA stays off on a CPU, except on JAX, which only runs compiled code.
+    assert report["gpus"] == []
+    assert report["xla"] is (keras.backend.backend() == "jax")
     assert report["mixed_precision"] is False
 
 
@@ -91,3 +93,49 @@ def test_paths_follow_environment(monkeypatch, tmp_path):
     assert not (tmp_path / "cache").exists()  # created on demand only
     monkeypatch.delenv("COURSE_CACHE_DIR")
     assert config.cache_dir().name == "course"
+
+
+@pytest.mark.parametrize(
+    "devices, device, policy, jit",
+    [
+        (["cpu"], "cpu", "float32", False),
+        (["/physical_device:CPU:0"], "cpu", "float32", False),
+        (["/physical_device:GPU:0"], "gpu", "mixed_float16", True),
+        (["cuda:0", "cuda:1"], "gpu", "mixed_float16", True),
+        (["TFRT_CPU_0", "/physical_device:GPU:0"], "gpu", "mixed_float16", True),
+        (["TPU_0(process=0,(0,0,0,0))"], "tpu", "mixed_bfloat16", True),
+        ([], "cpu", "float32", False),
+    ],
+)
+def test_device_defaults_decide_precision_and_xla(devices, device, policy, jit):
+    defaults = config.device_defaults(devices)
+    assert (defaults.device, defaults.dtype_policy, defaults.jit_compile) == (
+        device,
+        policy,
+        jit,
+    )
+    assert defaults.mixed_precision is (policy != "float32")
+    assert defaults.reason
+
+
+def test_device_defaults_on_this_cpu():
+    defaults = config.device_defaults()
+    assert defaults.device == "cpu" and not defaults.mixed_precision
+
+
+@pytest.mark.parametrize("devices", ["gpu", 3])
+def test_device_defaults_reject(devices):
+    with pytest.raises(TypeError, match="Received: devices="):
+        config.device_defaults(devices)
+
+
+@pytest.mark.parametrize(
+    "devices, policy", [(["gpu:0"], "mixed_float16"), (["cpu:0"], "float32")]
+)
+def test_apply_device_defaults_sets_the_policy(devices, policy):
+    try:
+        applied = config.apply_device_defaults(devices)
+        assert keras.config.dtype_policy().name == policy == applied.dtype_policy
+        assert config.mixed_precision_enabled() is applied.mixed_precision
+    finally:
+        keras.config.set_dtype_policy("float32")

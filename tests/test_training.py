@@ -126,6 +126,14 @@ def test_callbacks_paths(tmp_path):
     assert training.backup_dir("exp", tmp_path) == cbs.backup_dir
 
 
+@pytest.mark.parametrize(
+    "profile_batch, start, stop", [(0, 0, 0), (2, 2, 2), ((3, 5), 3, 5), ([1, 1], 1, 1)]
+)
+def test_callbacks_profile_batch(tmp_path, profile_batch, start, stop):
+    board = training.callbacks("exp", runs_dir=tmp_path, profile_batch=profile_batch)[0]
+    assert (board._start_batch, board._stop_batch) == (start, stop)
+
+
 def test_clear_backup(tmp_path):
     path = training.backup_dir("exp", tmp_path)
     assert not path.exists() and training.clear_backup("exp", tmp_path) is False
@@ -168,6 +176,10 @@ def test_callbacks_flatten_as_a_list(tmp_path):
         ({"checkpoint": 0}, TypeError, "checkpoint"),
         ({"histogram_freq": -1}, ValueError, "histogram_freq"),
         ({"histogram_freq": 1.5}, TypeError, "histogram_freq"),
+        ({"profile_batch": -1}, ValueError, "profile_batch"),
+        ({"profile_batch": (3, 2)}, ValueError, "profile_batch"),
+        ({"profile_batch": (0, 2)}, ValueError, "profile_batch"),
+        ({"profile_batch": "2,3"}, ValueError, "profile_batch"),
         ({"runs_dir": 5}, TypeError, "runs_dir"),
         ({"extra": keras.callbacks.TerminateOnNaN()}, TypeError, "extra"),
         ({"extra": ["not a callback"]}, TypeError, "extra"),
