@@ -30,12 +30,12 @@ course: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
-		$(BIN)/python -m pytest -q -p no:cacheprovider $(PARALLEL) tests \
+		$(BIN)/python -m pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 tests \
 		--nbval-lax notebooks --nbval-sanitize-with tests/sanitize.cfg
 	# The backend-agnostic modules must also work on JAX (no TensorFlow inside). Every
 	# builder and block runs there at small sizes; the paper-size counts run on TF only.
 	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(BIN)/python -m pytest -q -p no:cacheprovider \
-		$(PARALLEL) -m "not paper_scale" \
+		$(PARALLEL) --durations=15 -m "not paper_scale" \
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
 		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py \

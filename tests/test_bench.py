@@ -68,10 +68,19 @@ def test_lenet_benchmark_reaches_its_target(monkeypatch, tmp_path):
 
 
 def test_report_schema_and_flop_fraction(small_matmul):
-    report = bench.run(["resnet18", "unet"], overrides=TINY)
+    import keras
+
+    # On JAX the U-Net part (XLA compilation) adds half a minute; the CLI test
+    # below runs the U-Net benchmark on every backend already.
+    names = (
+        ["resnet18", "unet"]
+        if keras.backend.backend() == "tensorflow"
+        else ["resnet18"]
+    )
+    report = bench.run(names, overrides=TINY)
     assert report["schema"] == bench.SCHEMA_VERSION
     assert report["matmul"]["size"] == 64
-    assert [r["benchmark"] for r in report["results"]] == ["resnet18", "unet"]
+    assert [r["benchmark"] for r in report["results"]] == names
     for result in report["results"]:
         _check_result(result, report["matmul"])
         assert result["pipeline"] == "tuned" and result["precision"] == "float32"
@@ -79,7 +88,7 @@ def test_report_schema_and_flop_fraction(small_matmul):
     resnet = models.resnet(18, stem="cifar", input_shape=(8, 8, 3), num_classes=10)
     assert report["results"][0]["macs_per_image"] == arithmetic.count_macs(resnet)
     table = bench.format_table(report)
-    assert "resnet18" in table and "unet" in table and "n/a" in table
+    assert all(name in table for name in names) and "n/a" in table
     assert f"{report['results'][0]['matmul_fraction']:.0%}" in table
     assert "peak memory: process RSS" in table
 
