@@ -132,11 +132,11 @@ def _check_common(input_shape, num_classes, base_filters, depth, padding, batch_
     return input_shape, num_classes, base_filters, depth
 
 
-def _classifier(x, num_classes, classifier_activation):
+def _classifier(x, num_classes, classifier_activation, name="predictions"):
     if classifier_activation == "auto":
         classifier_activation = "sigmoid" if num_classes == 1 else "softmax"
     return keras.layers.Conv2D(
-        num_classes, 1, activation=classifier_activation, name="predictions"
+        num_classes, 1, activation=classifier_activation, name=name
     )(x)
 
 
@@ -411,20 +411,13 @@ def unet_plus_plus(
                 [nodes[i, k] for k in range(j)] + [up]
             )
             nodes[i, j] = conv_block(merged, filters, "same", batch_norm, f"x{i}{j}")
-    if classifier_activation == "auto":
-        classifier_activation = "sigmoid" if num_classes == 1 else "softmax"
     if not deep_supervision:
-        outputs = keras.layers.Conv2D(
-            num_classes, 1, activation=classifier_activation, name="predictions"
-        )(nodes[0, depth])
+        outputs = _classifier(nodes[0, depth], num_classes, classifier_activation)
     else:
         outputs = [
-            keras.layers.Conv2D(
-                num_classes,
-                1,
-                activation=classifier_activation,
-                name=f"predictions_{j}",
-            )(nodes[0, j])
+            _classifier(
+                nodes[0, j], num_classes, classifier_activation, f"predictions_{j}"
+            )
             for j in range(1, depth + 1)
         ]
     return keras.Model(inputs, outputs, name=name)
