@@ -1,54 +1,119 @@
-# The course's commands. Each target creates .venv when it is missing.
+# The course's commands. Each target creates the environments it needs when missing.
+#
+# Two environments, both installed from the same wheel of the package (never an
+# editable install, so nothing can reach for a file of the checkout):
+#   .venv         Google Colab's runtime: every package Colab pins, at Colab's version
+#                 (constraints/colab.txt; tools/constraints.py applies the few local
+#                 differences listed in constraints/local.txt). The notebooks run here,
+#                 in make course, make lab and make test: what students run.
+#   .venv-latest  the newest releases the declared ranges allow: the unit tests run here,
+#                 so the next Colab update holds no surprise.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+UV := $(BIN)/uv
+LATEST := .venv-latest
+LATEST_BIN := $(LATEST)/bin
 EXTRAS ?= cpu,dev
 STAMP := $(VENV)/.installed
+LATEST_STAMP := $(LATEST)/.installed
+CONSTRAINTS := build/constraints.txt
+WHEEL := build/dist/course-0.1.0-py3-none-any.whl
+SOURCES := $(shell find course -type f -name '*.py')
 # Two test processes (pytest-xdist; more would need more memory). loadscope keeps each notebook's cells, which share
 # one kernel, in order in one process. PARALLEL= runs everything in one process.
 PARALLEL ?= -n 2 --dist loadscope
+PYTEST_FLAGS := -q -p no:cacheprovider --durations=15 -c pyproject.toml --rootdir=$(CURDIR)
 JAX_TEST_FLAGS ?= XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+TEST_ENV := COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3
 
 .PHONY: course test lab tensorboard install clean
 
+# uv installs the environments (several times faster than pip: parallel downloads, no
+# bytecode compilation up front); pip stays in .venv for the wheel build and for
+# tests/test_environment.py, which resolves the course as pip in Colab would.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall when the dependency list changes.
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+$(UV): $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv
+
+$(LATEST_BIN)/python: $(UV)
+	$(PYTHON) -m venv --without-pip $(LATEST)
+
+# The wheel is built from a copy of the sources, so files deleted from course/ cannot
+# linger in setuptools' build folder and slip into the package.
+$(WHEEL): $(BIN)/python pyproject.toml README.md $(SOURCES)
+	rm -rf build/wheel-src build/dist
+	mkdir -p build/wheel-src
+	cp -r pyproject.toml README.md course build/wheel-src/
+	$(BIN)/python -m pip wheel --quiet --no-deps -w build/dist build/wheel-src
+	rm -rf build/wheel-src
+
+$(CONSTRAINTS): constraints/colab.txt constraints/local.txt tools/constraints.py
+	$(PYTHON) tools/constraints.py $@
+
+# Dependencies: reinstalled when the dependency lists change.
+$(STAMP): $(UV) pyproject.toml $(CONSTRAINTS) | $(WHEEL)
+	$(UV) pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) "$(WHEEL)[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
-install: $(STAMP)
+$(LATEST_STAMP): $(LATEST_BIN)/python pyproject.toml | $(WHEEL)
+	$(UV) pip install --quiet --python $(LATEST_BIN)/python --upgrade "$(WHEEL)[cpu,test]"
+	touch $(LATEST_STAMP)
 
-course: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m course.run_course
+# The package itself: reinstalled from the wheel whenever a source file changes.
+$(VENV)/.course: $(STAMP) $(WHEEL)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --reinstall --refresh $(WHEEL)
+	touch $@
 
-# Lint, unit tests, then every notebook through nbval in the smoke profile. Test runs
-# log to build/test-runs so they never mix with the course's own runs/.
-test: $(STAMP)
+$(LATEST)/.course: $(LATEST_STAMP) $(WHEEL)
+	$(UV) pip install --quiet --python $(LATEST_BIN)/python --no-deps --reinstall --refresh \
+		$(WHEEL)
+	touch $@
+
+install: $(VENV)/.course
+
+course: $(VENV)/.course
+	COURSE_RUNS_DIR=$(CURDIR)/runs TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/python -m course.run_course --root $(CURDIR)
+
+# Lint; every notebook through nbval in the smoke profile, in the Colab environment,
+# from a copy in an empty temporary folder (as in Colab's /content: a notebook that
+# reaches for a file of the checkout fails), plus the tests of the environment itself
+# and of the notebooks' GPU branch; then the unit tests on the newest releases, and the
+# backend-portable modules once more on JAX. Test runs log to build/test-runs so they
+# never mix with the course's own runs/. The pytest binaries (not python -m pytest)
+# keep the checkout off sys.path, so the installed package is what runs.
+test: $(VENV)/.course $(LATEST)/.course
 	$(BIN)/ruff check .
-	COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
-		$(BIN)/python -m pytest -q -p no:cacheprovider $(PARALLEL) --durations=15 tests \
-		--nbval-lax notebooks --nbval-sanitize-with tests/sanitize.cfg
+	$(BIN)/python tools/versions.py "Colab environment"
+	notebooks=$$(mktemp -d "$${TMPDIR:-/tmp}/course-notebooks.XXXXXX") && \
+	cp notebooks/*.ipynb notebooks/conftest.py "$$notebooks"/ && \
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_FLAGS) $(PARALLEL) \
+		--nbval-lax "$$notebooks" --nbval-sanitize-with tests/sanitize.cfg \
+		--nbval-cell-timeout=300 tests/test_environment.py tests/test_gpu_branch.py; \
+	status=$$?; rm -rf "$$notebooks"; exit $$status
+	$(LATEST_BIN)/python tools/versions.py "Newest releases"
+	$(TEST_ENV) $(LATEST_BIN)/pytest $(PYTEST_FLAGS) $(PARALLEL) tests \
+		--ignore=tests/test_environment.py --ignore=tests/test_gpu_branch.py
 	# The backend-agnostic modules must also work on JAX (no TensorFlow inside). Every
 	# builder and block runs there at small sizes; the paper-size counts run on TF only.
 	# The tensors are tiny, so XLA's compile time dominates: unoptimised compilation made
 	# this pass about 4x faster on the slowest test (results are the same up to rounding).
-	COURSE_PROFILE=smoke KERAS_BACKEND=jax $(JAX_TEST_FLAGS) $(BIN)/python -m pytest -q -p no:cacheprovider \
-		$(PARALLEL) --durations=15 -m "not paper_scale" \
+	$(TEST_ENV) KERAS_BACKEND=jax $(JAX_TEST_FLAGS) $(LATEST_BIN)/pytest $(PYTEST_FLAGS) \
+		$(PARALLEL) -m "not paper_scale" \
 		tests/test_models.py tests/test_activations.py tests/test_plots.py \
 		tests/test_config.py tests/test_results.py tests/test_arithmetic.py \
 		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py \
 		tests/test_losses_metrics.py tests/test_unet.py tests/test_autoencoder.py \
 		tests/test_atrous.py tests/test_bench.py tests/test_distribute.py
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+lab: $(VENV)/.course
+	COURSE_RUNS_DIR=$(CURDIR)/runs $(BIN)/jupyter lab notebooks/
 
-tensorboard: $(STAMP)
+tensorboard: $(VENV)/.course
 	$(BIN)/tensorboard --logdir runs/
 
 clean:

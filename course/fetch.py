@@ -5,11 +5,12 @@ after its hash has been verified, and archives are extracted all-or-nothing, so 
 interrupted or tampered download can never leave something in the cache that a
 loader would mistake for real data.
 
-Usage::
+Usage (anywhere the package is installed, Colab included; in a notebook cell,
+prefix the command with ``!``)::
 
-    python data_scripts/fetch.py --list
-    python data_scripts/fetch.py mnist cifar10 --cache-dir /data/course
-    python -m course.fetch fashion_mnist
+    python -m course.fetch --list
+    python -m course.fetch mnist cifar10 --cache-dir /data/course
+    python data_scripts/fetch.py fashion_mnist   # the same, from a checkout
 
 This module deliberately imports neither TensorFlow nor Keras: fetching must stay
 fast and must work in a bare environment (CI, a data-prep container).
@@ -678,7 +679,7 @@ def fetch(
     root = resolve_cache_dir(cache_dir)
     directory = root / entry.name
     quoted = shlex.quote(str(root))
-    retry = f"python data_scripts/fetch.py {entry.name} --cache-dir {quoted}"
+    retry = f"python -m course.fetch {entry.name} --cache-dir {quoted}"
     for remote in entry.files:
         path = fetch_file(
             remote.url,
@@ -721,7 +722,7 @@ def main(argv: list[str] | None = None) -> int:
         0 on success, 1 if a download failed, 2 for unknown dataset names.
     """
     parser = argparse.ArgumentParser(
-        prog="fetch.py",
+        prog="python -m course.fetch",
         description="Download and verify the course datasets into the cache.",
     )
     parser.add_argument("names", nargs="*", help=f"datasets: {', '.join(REGISTRY)}")

@@ -4,6 +4,7 @@ Usage::
 
     python -m course.run_course                      # every notebook, full profile
     python -m course.run_course 04_lenet --profile smoke
+    python -m course.run_course --root PATH          # the checkout holding notebooks/
 
 Executed copies go to ``build/notebooks/``, TensorBoard logs to ``runs/``, and the
 headline each notebook records (``course.results.record``) to ``build/results/``.
@@ -21,14 +22,20 @@ from pathlib import Path
 from course import config, results
 
 
-def _root() -> Path:
-    root = config._project_root()
-    if root is None:
+def _root(root: str | None) -> Path:
+    """The checkout whose notebooks/ to run: ``--root``, else the working directory.
+
+    The package is installed from a wheel (``make course``), so its own location says
+    nothing about where the checkout is.
+    """
+    path = Path(root) if root is not None else Path.cwd()
+    if not (path / "notebooks").is_dir():
         raise SystemExit(
-            "run_course needs the source checkout (it runs notebooks/*.ipynb); "
-            "clone the repository and run `make course` there."
+            f"run_course needs the source checkout (it runs notebooks/*.ipynb), and "
+            f"{path} has no notebooks/ folder; clone the repository and run "
+            "`make course` there, or pass --root."
         )
-    return root
+    return path.resolve()
 
 
 def run_notebook(
@@ -75,9 +82,10 @@ def main(argv=None) -> int:
     )
     parser.add_argument("--profile", choices=config.PROFILES, default="full")
     parser.add_argument("--timeout", type=int, default=None, help="seconds per cell")
+    parser.add_argument("--root", default=None, help="the checkout (default: here)")
     args = parser.parse_args(argv)
 
-    root = _root()
+    root = _root(args.root)
     paths = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     if args.notebooks:
         wanted = {name.removesuffix(".ipynb") for name in args.notebooks}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import os
+import shlex
 import shutil
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -683,7 +684,9 @@ def show_tensorboard(logdir: str | os.PathLike | None = None) -> bool:
     In Jupyter or Colab this runs ``%load_ext tensorboard`` and ``%tensorboard
     --logdir <runs>``. Headless runs (``make course``, the tests' smoke profile, or
     ``COURSE_HEADLESS`` set) would only leave a server behind, so they print the
-    command instead.
+    commands instead: those two magics for a notebook (the only way in Colab,
+    which has no terminal on localhost), and ``tensorboard --logdir <runs>`` (or
+    ``make tensorboard`` in a checkout) for a terminal.
 
     Args:
         logdir: folder to watch; defaults to ``config.runs_dir()``.
@@ -702,9 +705,12 @@ def show_tensorboard(logdir: str | os.PathLike | None = None) -> bool:
         except ImportError:
             shell = None
     if shell is None or not hasattr(shell, "kernel"):
+        quoted = shlex.quote(str(logdir))
         print(
-            f"TensorBoard: run `make tensorboard` (or `tensorboard --logdir {logdir}`) "
-            "and open http://localhost:6006"
+            "TensorBoard: in a notebook (Jupyter or Colab) run `%load_ext tensorboard` "
+            f"then `%tensorboard --logdir {quoted}`; in a terminal run `tensorboard "
+            f"--logdir {quoted}` (`make tensorboard` in a checkout) and open "
+            "http://localhost:6006"
         )
         return False
     shell.run_line_magic("load_ext", "tensorboard")

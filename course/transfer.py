@@ -38,6 +38,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,8 @@ from course import _validate, config
 
 __all__ = [
     "BASE_SOURCES",
+    "IMAGENET_ALPHAS",
+    "IMAGENET_SIDES",
     "METHODS",
     "RECOMMENDATION",
     "BaseSpec",
@@ -58,6 +61,7 @@ __all__ = [
     "feature_extractor",
     "fine_tune",
     "imagenet_base",
+    "imagenet_weights_side",
     "run_method",
     "stratified_subset",
     "three_step_transfer",
@@ -66,6 +70,11 @@ __all__ = [
 
 #: Where pretrained bases come from: the course's own (offline) or ImageNet.
 BASE_SOURCES = ("course", "imagenet")
+
+#: Input sides (square) and width multipliers with published MobileNetV2
+#: ImageNet weights in Keras Applications.
+IMAGENET_SIDES = (96, 128, 160, 192, 224)
+IMAGENET_ALPHAS = (0.35, 0.5, 0.75, 1.0, 1.3, 1.4)
 
 #: The ways to use (or not use) a pretrained base that lecture 07 compares.
 METHODS = {
@@ -405,16 +414,28 @@ def imagenet_base(
     Args:
         architecture: ``"MobileNetV2"`` (the only one wired up: small enough to
             fine-tune in Colab).
-        input_shape: ``(height, width, 3)``, sides >= 32; ImageNet weights exist
-            for 96, 128, 160, 192 and 224.
+        input_shape: ``(height, width, 3)``, sides >= 32. ImageNet weights
+            exist for square inputs of the sides in :data:`IMAGENET_SIDES`; a
+            square input of one of those sides gets the weights trained at its
+            resolution, any other shape the 224x224 ones (Keras' rule; the
+            network is fully convolutional, so they fit, but their filters
+            expect objects at the scale of 224-pixel photos).
         pretrained: load the ImageNet weights (Keras downloads them once into
             ``~/.keras/models``); ``False`` gives the random initialisation.
         alpha: width multiplier (0.35, 0.5, 0.75, 1.0, 1.3 or 1.4 with weights).
-        verbose: print where the weights came from.
+        verbose: print where the weights came from, with the resolution they
+            were trained at. Without it, 224x224 weights loaded for another
+            input shape give a ``UserWarning`` instead.
 
     Returns:
         A flat Functional model from ``(batch, *input_shape)`` to the last
         feature map; the layer names are those of Keras Applications.
+
+    Raises:
+        TypeError: ``pretrained`` is not a bool.
+        ValueError: an unknown ``architecture``, an ``input_shape`` that is not
+            ``(height, width, 3)`` with sides >= 32, or, with ``pretrained``,
+            an ``alpha`` outside :data:`IMAGENET_ALPHAS`.
     """
     _validate.choice("architecture", architecture, ("MobileNetV2",))
     input_shape = _validate.shape("input_shape", input_shape, rank=3)
@@ -427,21 +448,62 @@ def imagenet_base(
         raise TypeError(
             f"Expected pretrained to be a bool. {_received('pretrained', pretrained)}"
         )
+    if pretrained:
+        _validate.choice("alpha", alpha, IMAGENET_ALPHAS)
+    side = imagenet_weights_side(input_shape)
     inputs = keras.Input(shape=input_shape, name="inputs")
     scaled = keras.layers.Rescaling(2.0, offset=-1.0, name="to_mobilenet_range")(inputs)
-    network = keras.applications.MobileNetV2(
-        input_tensor=scaled,
-        include_top=False,
-        weights="imagenet" if pretrained else None,
-        alpha=alpha,
-    )
+    with warnings.catch_warnings():
+        # Keras warns that "input_shape is undefined" when it falls back to the
+        # 224x224 weights; the message below says what really happened.
+        warnings.filterwarnings("ignore", message=".*Weights for input shape")
+        # input_shape, not only input_tensor: it is what makes Keras choose the
+        # weights file of this resolution (without it, Keras 3 takes 224x224).
+        network = keras.applications.MobileNetV2(
+            input_shape=input_shape,
+            input_tensor=scaled,
+            include_top=False,
+            weights="imagenet" if pretrained else None,
+            alpha=alpha,
+        )
+    weights = "random weights"
+    if pretrained:
+        weights = f"ImageNet weights for {side}x{side} inputs"
+        if input_shape[:2] != (side, side):
+            note = (
+                f"none exist for {input_shape[0]}x{input_shape[1]}; square inputs of "
+                f"sides {', '.join(map(str, IMAGENET_SIDES))} get their own"
+            )
+            weights += f" ({note})"
+            if not verbose:
+                warnings.warn(
+                    f"MobileNetV2 got the ImageNet weights for {side}x{side} inputs: "
+                    f"{note}. Received: input_shape={input_shape!r}",
+                    stacklevel=2,
+                )
     if verbose:
-        weights = "ImageNet weights" if pretrained else "random weights"
         print(
             f"Base: Keras Applications MobileNetV2 (alpha {alpha}) with {weights}, "
             f"input {input_shape}, pixels in [0, 1]."
         )
     return keras.Model(inputs, network.output, name="mobilenetv2_base")
+
+
+def imagenet_weights_side(input_shape) -> int:
+    """The input side whose ImageNet weights MobileNetV2 loads for a shape.
+
+    Keras Applications publishes MobileNetV2 weights trained at the square sides
+    of :data:`IMAGENET_SIDES`; for any other input shape Keras loads those
+    trained at 224x224.
+
+    Args:
+        input_shape: ``(height, width, channels)``.
+
+    Returns:
+        The side, e.g. 96 for ``(96, 96, 3)`` and 224 for ``(100, 100, 3)``.
+    """
+    height, width, _ = _validate.shape("input_shape", input_shape, rank=3)
+    return height if height == width and height in IMAGENET_SIDES else 224
 
 
 def _sha256(path: Path) -> str:
@@ -813,7 +875,7 @@ def transfer_tasks(source="course", *, shapes_train=1000, shapes_test=500, seed=
         source: ``"course"`` (base pretrained on digits 0-4): *similar* is MNIST
             digits 5-9 relabelled 0-4, *different* the synthetic shapes at
             28x28. ``"imagenet"``: *similar* is the flowers photos at 96x96
-            (``data_scripts/fetch.py flowers``), *different* the shapes drawn at
+            (``python -m course.fetch flowers``), *different* the shapes drawn at
             96x96 and copied to three channels.
         shapes_train: training images of the shapes task.
         shapes_test: test images of the shapes task.

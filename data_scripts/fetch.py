@@ -1,6 +1,8 @@
 """Download and verify the course datasets: a thin wrapper over ``course.fetch``.
 
-Examples::
+The command everywhere else (hints, notebooks, Colab) is ``python -m course.fetch``,
+which needs only the installed package; this script does the same from a checkout,
+installed or not. Examples::
 
     python data_scripts/fetch.py --list
     python data_scripts/fetch.py mnist cifar10 --cache-dir /data/course

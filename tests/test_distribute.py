@@ -20,8 +20,11 @@ import pytest
 
 from course import training
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKER = ROOT / "tests" / "_distributed_worker.py"
+# The worker ships in the package, so it runs from an installed course as well.
+WORKER = [sys.executable, "-m", "course.distributed_worker"]
+# The folder holding the `course` these tests import: the workers must run the same
+# code, whether that is a checkout or an installed copy.
+PACKAGE_PARENT = Path(training.__file__).resolve().parents[1]
 TIMEOUT = 100  # seconds for a whole case; each takes about 10 s on 2 cores
 
 
@@ -31,7 +34,9 @@ def _environment(backend):
         KERAS_BACKEND=backend,
         TF_CPP_MIN_LOG_LEVEL="3",
         JAX_PLATFORMS="cpu",
-        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+        PYTHONPATH=os.pathsep.join(
+            p for p in (str(PACKAGE_PARENT), env.get("PYTHONPATH")) if p
+        ),
     )
     # Each process must see exactly one CPU device unless it sets more up itself.
     env.pop("XLA_FLAGS", None)
@@ -41,7 +46,7 @@ def _environment(backend):
 def _run_all(commands, backend):
     processes = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), *map(str, command)],
+            [*WORKER, *map(str, command)],
             env=_environment(backend),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -208,3 +213,15 @@ def test_batch_rules_reject_bad_sizes(value):
     dist = training.distribute("none")
     with pytest.raises((TypeError, ValueError), match="Received: per_replica="):
         dist.global_batch_size(value)
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["bogus", "out.npz"], ["jax", "out.npz", "port", "2", "0"]]
+)
+def test_worker_rejects_bad_command_lines(argv, capsys):
+    from course import distributed_worker
+
+    with pytest.raises(SystemExit) as raised:
+        distributed_worker.main(argv)
+    assert raised.value.code == 2
+    assert "usage: python -m course.distributed_worker" in capsys.readouterr().err

@@ -394,7 +394,7 @@ def test_cli_download_error_returns_1(toy, tmp_path, capsys):
     assert F.main(["toy_bad", "--cache-dir", str(tmp_path), "--no-progress"]) == 1
     err = capsys.readouterr().err
     assert "f" * 64 in err and sha256(PAYLOAD) in err
-    assert "python data_scripts/fetch.py toy_bad" in err
+    assert "python -m course.fetch toy_bad" in err  # works without a checkout
     assert files_under(tmp_path) == []
 
 
@@ -408,6 +408,8 @@ def test_cli_usage_errors_exit_2(tmp_path, capsys, argv):
     err = capsys.readouterr().err
     if argv:
         assert all(name in err for name in ("mnist", "fashion_mnist", "cifar10"))
+    else:
+        assert err.startswith("usage: python -m course.fetch ")
     assert files_under(tmp_path) == []  # Validated before any download.
 
 

@@ -303,7 +303,8 @@ def test_damaged_real_nuclei_raise_not_fall_back(tiny_dsb):
         data.nuclei_splits(source="auto", image_size=64, verbose=False)
     (tiny_dsb / "test" / "images" / "test-000.tif").write_bytes(b"not a tiff")
     (tiny_dsb / "train" / "masks" / "train-001.tif").write_bytes(b"not a tiff")
-    with pytest.raises(data.CorruptCacheError, match="train-001.tif.*fetch.py dsb2018"):
+    expected = "train-001.tif.*course.fetch dsb2018"
+    with pytest.raises(data.CorruptCacheError, match=expected):
         data.nuclei_splits(num_train=6, source="cache", image_size=64, verbose=False)
 
 
@@ -320,11 +321,11 @@ def test_offline_auto_falls_back_to_synthetic_and_says_so(
     monkeypatch.setattr(fetch, "fetch", no_download)
     train, test = data.nuclei_splits(num_train=2, num_test=1, source="auto", **SMALL)
     printed = capsys.readouterr().out
-    assert "using synthetic images" in printed and "fetch.py dsb2018" in printed
+    assert "using synthetic images" in printed and "course.fetch dsb2018" in printed
     assert train.source == test.source == "synthetic-nuclei"
     expected, _ = data.nuclei_splits(num_train=2, num_test=1, verbose=False, **SMALL)
     np.testing.assert_array_equal(train.images, expected.images)
-    with pytest.raises(FileNotFoundError, match="fetch.py dsb2018"):
+    with pytest.raises(FileNotFoundError, match="course.fetch dsb2018"):
         data.nuclei_splits(source="cache", verbose=False)
     assert not (tmp_path / "cache").exists()
 

@@ -3,17 +3,12 @@ course map in step with notebooks/, notebooks stripped and installable in Colab.
 
 import json
 import re
-import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from course import curriculum
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    tomllib = pytest.importorskip("tomli")
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())

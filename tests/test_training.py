@@ -451,3 +451,20 @@ def test_diagnose_fit(history, kwargs, verdict):
 def test_diagnose_fit_rejects_bad_input(history, kwargs, error, name):
     with pytest.raises(error, match=f"Received: {name}"):
         training.diagnose_fit(history, **kwargs)
+
+
+# ------------------------------------------------------------- show_tensorboard
+
+
+def test_show_tensorboard_headless_prints_notebook_and_terminal_commands(
+    tmp_path, capsys
+):
+    # The smoke profile is headless: nothing is started, both ways are printed,
+    # the notebook one first (the only one that works in Colab).
+    logdir = tmp_path / "my runs"
+    assert training.show_tensorboard(logdir) is False
+    printed = capsys.readouterr().out
+    assert "`%load_ext tensorboard`" in printed
+    assert f"`%tensorboard --logdir '{logdir}'`" in printed
+    assert f"`tensorboard --logdir '{logdir}'`" in printed
+    assert printed.index("%tensorboard") < printed.index("make tensorboard")

@@ -144,6 +144,70 @@ def test_three_step_transfer_trains_head_then_last_block():
 
 
 @pytest.fixture(scope="module")
+def imagenet_weights(tmp_path_factory):
+    """A stand-in for Keras' MobileNetV2 (alpha 0.35) no-top weights file.
+
+    Random weights in the legacy ``.h5`` format Keras Applications load with
+    ``model.load_weights``. The network is fully convolutional, so one file fits
+    every input size; which file Keras asks for is what the test checks.
+    """
+    keras.utils.set_random_seed(1)
+    model = keras.applications.MobileNetV2(
+        input_shape=(96, 96, 3), include_top=False, weights=None, alpha=0.35
+    )
+    path = tmp_path_factory.mktemp("keras_models") / "mobilenet_v2_no_top.h5"
+    model.save(path)
+    return path, keras.ops.convert_to_numpy(model.get_layer("Conv1").kernel)
+
+
+@pytest.mark.parametrize(
+    "input_shape, side, verbose",
+    [
+        ((96, 96, 3), 96, True),  # the course's size
+        ((96, 128, 3), 224, True),  # no weights for non-square inputs
+        ((100, 100, 3), 224, False),  # nor for other sides: a warning instead
+    ],
+)
+def test_imagenet_base_loads_the_weights_of_its_resolution(
+    input_shape, side, verbose, imagenet_weights, monkeypatch, capsys
+):
+    from keras.src.utils import file_utils  # what Keras Applications downloads with
+
+    path, conv1_kernel = imagenet_weights
+    requested = []
+
+    def get_file(fname, origin=None, *args, **kwargs):
+        requested.append((fname, origin))
+        return str(path)
+
+    monkeypatch.setattr(file_utils, "get_file", get_file)
+    assert transfer.imagenet_weights_side(input_shape) == side
+    if verbose:
+        base = transfer.imagenet_base(input_shape=input_shape, alpha=0.35)
+    else:
+        with pytest.warns(UserWarning, match=f"weights for {side}x{side} inputs"):
+            base = transfer.imagenet_base(
+                input_shape=input_shape, alpha=0.35, verbose=False
+            )
+    ((fname, origin),) = requested
+    assert fname == (
+        f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_{side}_no_top.h5"
+    )
+    assert origin.endswith(fname)
+    # The file was loaded into the base, not merely asked for.
+    loaded = keras.ops.convert_to_numpy(base.get_layer("Conv1").kernel)
+    np.testing.assert_array_equal(loaded, conv1_kernel)
+    assert base.input_shape == (None, *input_shape)
+    printed = capsys.readouterr().out
+    if verbose:
+        assert f"with ImageNet weights for {side}x{side} inputs" in printed
+        mismatch = f"none exist for {input_shape[0]}x{input_shape[1]}"
+        assert (mismatch in printed) == (input_shape[:2] != (side, side))
+    else:
+        assert printed == ""
+
+
+@pytest.fixture(scope="module")
 def cache(tmp_path_factory):
     return tmp_path_factory.mktemp("cache")
 
@@ -252,6 +316,7 @@ BAD = [
     (transfer.imagenet_base, (), {"input_shape": (96, 96, 1)}, ValueError, "shape"),
     (transfer.imagenet_base, (), {"input_shape": (16, 16, 3)}, ValueError, "shape"),
     (transfer.imagenet_base, (), {"pretrained": "yes"}, TypeError, "pretrained"),
+    (transfer.imagenet_base, (), {"alpha": 0.6}, ValueError, "alpha"),
     (transfer.course_base, ("yes",), {}, TypeError, "pretrained"),
     (transfer.course_base, (), {"images": 5}, ValueError, "images"),
     (transfer.course_base, (), {"epochs": 0}, ValueError, "epochs"),
