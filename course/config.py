@@ -6,7 +6,22 @@ like are only set when a notebook calls the corresponding function.
 Profiles:
     ``COURSE_PROFILE=smoke`` runs every notebook on tiny data in seconds (the tests
     use it); ``full`` (the default) is sized to reach each lecture's stated result on
-    a 2-core laptop CPU and scales up automatically on a GPU.
+    a 2-core laptop CPU and scales up automatically on a GPU: a parameters cell
+    writes ``config.by_profile(smoke=..., full=..., gpu=...)`` and gets the ``gpu``
+    value when :func:`gpus` finds one.
+
+GPU rehearsal:
+    ``COURSE_GPU_REHEARSAL=<steps>`` (a positive integer, with ``COURSE_PROFILE``
+    ``full``) makes :func:`by_profile` pick exactly what it picks on a GPU - the
+    ``gpu`` value where one is given, else ``full`` - on a machine without one, so
+    a CPU can execute the code path a student on Colab's GPU runtime takes.
+    :func:`gpu_rehearsal` returns the step cap (``None`` when the rehearsal is
+    off); the harness that runs a rehearsal (``tests/test_gpu_branch.py``) limits
+    every ``fit`` to that many steps per epoch, which is far too little training
+    to reach a lesson's result, so :func:`course.results.claim` reports a failed
+    claim instead of raising. Only :func:`by_profile` changes: :func:`gpus`,
+    :func:`device_defaults` and mixed precision keep telling the truth about the
+    hardware. Empty or unset: off.
 """
 
 from __future__ import annotations
@@ -15,6 +30,7 @@ import importlib.util
 import os
 import platform
 import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,10 +38,17 @@ from typing import Any
 import keras
 import numpy as np
 
+from course import _validate
+
 PROFILES = ("smoke", "full")
 PROFILE_ENV = "COURSE_PROFILE"
 RUNS_ENV = "COURSE_RUNS_DIR"
 OFFLINE_ENV = "COURSE_OFFLINE"
+REHEARSAL_ENV = "COURSE_GPU_REHEARSAL"
+
+# Default of by_profile's ``gpu``: tells "not given" apart from an explicit None,
+# which parameters cells use to mean "no limit" (e.g. every training image).
+_NOT_GIVEN = object()
 
 
 def profile() -> str:
@@ -48,23 +71,68 @@ def is_smoke() -> bool:
     return profile() == "smoke"
 
 
-def by_profile(*, smoke: Any, full: Any, gpu: Any = None) -> Any:
+def by_profile(*, smoke: Any, full: Any, gpu: Any = _NOT_GIVEN) -> Any:
     """Picks a value for the active profile, for a notebook's parameters cell.
 
     Args:
         smoke: value used in the ``smoke`` profile (tests).
         full: value used in the ``full`` profile on a CPU.
-        gpu: value used in the ``full`` profile when a GPU is present; defaults to
-            ``full``.
+        gpu: value used in the ``full`` profile when a GPU is present (or in a
+            GPU rehearsal, see :func:`gpu_rehearsal`); when left out, ``full``
+            is used there too. ``None`` is a value like any other: ``gpu=None``
+            returns ``None`` on a GPU (e.g. "no limit: every image").
 
     Returns:
         One of the three values.
+
+    Raises:
+        ValueError: if ``COURSE_PROFILE`` or ``COURSE_GPU_REHEARSAL`` is invalid.
     """
+    # Read first, so a mistyped rehearsal variable fails in every profile (and
+    # the smoke profile with a rehearsal requested fails instead of quietly
+    # running the smoke values).
+    rehearsal = gpu_rehearsal()
     if is_smoke():
         return smoke
-    if gpu is not None and gpus():
+    if gpu is not _NOT_GIVEN and (rehearsal is not None or gpus()):
         return gpu
     return full
+
+
+def gpu_rehearsal() -> int | None:
+    """Whether a GPU rehearsal is on, and its cap on training steps per epoch.
+
+    Read from ``COURSE_GPU_REHEARSAL``: a positive integer switches the rehearsal
+    on (see the module docstring); unset or empty switches it off. In a rehearsal
+    :func:`by_profile` returns the values for a GPU although :func:`gpus` (which
+    stays truthful) finds none, and :func:`course.results.claim` does not raise.
+    The rehearsal runs the ``full`` profile's GPU branch, so it refuses
+    ``COURSE_PROFILE=smoke``.
+
+    Returns:
+        The number of training steps per epoch the harness allows (an int >= 1),
+        or ``None`` when the rehearsal is off.
+
+    Raises:
+        ValueError: if the variable is set to anything but a positive integer,
+            or the profile is ``smoke``.
+    """
+    value = os.environ.get(REHEARSAL_ENV, "").strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        raise ValueError(
+            f"Expected {REHEARSAL_ENV} to be a positive integer (training steps per "
+            f"epoch) or empty. Received: {REHEARSAL_ENV}={value!r}"
+        )
+    steps = _validate.positive_int(REHEARSAL_ENV, int(value))
+    if profile() == "smoke":
+        raise ValueError(
+            f"Expected {PROFILE_ENV}=full while {REHEARSAL_ENV} is set: a GPU "
+            f"rehearsal runs the full profile's GPU values. Received: "
+            f"{PROFILE_ENV}='smoke', {REHEARSAL_ENV}={value!r}"
+        )
+    return steps
 
 
 def offline() -> bool:
@@ -278,8 +346,9 @@ def device_report() -> dict[str, Any]:
 
     Returns:
         A dict with the profile, Python, backend, Keras and TensorFlow versions
-        (``None`` when TensorFlow is not installed), the visible GPUs, and whether
-        mixed precision and XLA are on.
+        (``None`` when TensorFlow is not installed), the visible GPUs, whether
+        mixed precision and XLA are on, and the GPU rehearsal's step cap
+        (``None`` when off, see :func:`gpu_rehearsal`).
     """
     tf_version = None
     if backend() == "tensorflow" or importlib.util.find_spec("tensorflow"):
@@ -293,6 +362,7 @@ def device_report() -> dict[str, Any]:
         "gpus": gpus(),
         "mixed_precision": mixed_precision_enabled(),
         "xla": jit_compile(),
+        "gpu_rehearsal": gpu_rehearsal(),
     }
 
 

@@ -4,6 +4,11 @@ A notebook's conclusion calls :func:`record` with its measured headline (e.g. th
 test accuracy and the data it was measured on) and :func:`claim` for the lesson's
 claim, so a run fails loudly - in the tests' smoke profile too - when the claim
 breaks. ``make course`` collects the records into its summary table.
+
+In a GPU rehearsal (``COURSE_GPU_REHEARSAL``, see :mod:`course.config`) a notebook
+trains a couple of steps per epoch, far too few to reach its lesson's result, so
+:func:`claim` prints a failed claim's verdict and carries on instead of raising;
+everything else behaves as always.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ def claim(description, value, *, at_least=None, at_most=None):
         The value, so a cell can end with it.
 
     Raises:
-        ClaimError: the value lies outside the bounds (or is NaN).
+        ClaimError: the value lies outside the bounds (or is NaN), except in a
+            GPU rehearsal, where the verdict is only printed.
+        ValueError: neither bound is given.
     """
     if at_least is None and at_most is None:
         raise ValueError(
@@ -56,9 +63,20 @@ def claim(description, value, *, at_least=None, at_most=None):
         if text
     )
     if not ok:
-        raise ClaimError(
+        message = (
             f"Claim failed: {description}: measured {value:.4g}, expected {bounds}."
         )
+        # Imported here: config loads Keras, which reading records does not need.
+        from course import config
+
+        steps = config.gpu_rehearsal()
+        if steps is None:
+            raise ClaimError(message)
+        print(
+            f"{message} Not raised: GPU rehearsal ({config.REHEARSAL_ENV}={steps}), "
+            f"whose {steps} training steps per epoch cannot reach the lesson's result."
+        )
+        return value
     print(f"Claim holds: {description}: {value:.4g} ({bounds}).")
     return value
 

@@ -22,10 +22,95 @@ def test_unknown_profile(monkeypatch):
         config.profile()
 
 
-@pytest.mark.parametrize("profile, expected", [("smoke", 1), ("full", 20)])
-def test_by_profile(monkeypatch, profile, expected):
+# By mode: the profile, whether a GPU is present, the rehearsal variable.
+MODES = {
+    "smoke": ("smoke", False, ""),
+    "full": ("full", False, ""),
+    "gpu": ("full", True, ""),
+    "rehearsal": ("full", False, "2"),
+}
+NOT_GIVEN = object()  # the test's marker for "gpu= left out"
+
+
+@pytest.mark.parametrize(
+    "mode, gpu, expected",
+    [
+        ("smoke", 100, 1),
+        ("smoke", None, 1),
+        ("smoke", NOT_GIVEN, 1),
+        ("full", 100, 20),
+        ("full", None, 20),
+        ("full", NOT_GIVEN, 20),
+        ("gpu", 100, 100),
+        ("gpu", None, None),  # an explicit None ("every image") is a value
+        ("gpu", NOT_GIVEN, 20),
+        ("rehearsal", 100, 100),
+        ("rehearsal", None, None),
+        ("rehearsal", NOT_GIVEN, 20),
+    ],
+)
+def test_by_profile(monkeypatch, mode, gpu, expected):
+    profile, has_gpu, rehearsal = MODES[mode]
     monkeypatch.setenv("COURSE_PROFILE", profile)
-    assert config.by_profile(smoke=1, full=20, gpu=100) == expected  # no GPU here
+    monkeypatch.setenv(config.REHEARSAL_ENV, rehearsal)
+    if has_gpu:
+        monkeypatch.setattr(config, "gpus", lambda: ["/physical_device:GPU:0"])
+    extra = {} if gpu is NOT_GIVEN else {"gpu": gpu}
+    assert config.by_profile(smoke=1, full=20, **extra) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [(None, None), ("", None), ("  ", None), ("2", 2), (" 3 ", 3), ("250", 250)],
+)
+def test_gpu_rehearsal(monkeypatch, value, expected):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    if value is None:
+        monkeypatch.delenv(config.REHEARSAL_ENV, raising=False)
+    else:
+        monkeypatch.setenv(config.REHEARSAL_ENV, value)
+    assert config.gpu_rehearsal() == expected
+    assert config.device_report()["gpu_rehearsal"] == expected
+
+
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        ("0", "0"),
+        ("-1", "-1"),
+        ("abc", "'abc'"),
+        ("1.5", "'1.5'"),
+        ("2 steps", "'2 steps'"),
+        ("0x10", "'0x10'"),
+        ("true", "'true'"),
+    ],
+)
+def test_gpu_rehearsal_rejects(monkeypatch, value, shown):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv(config.REHEARSAL_ENV, value)
+    message = f"Received: COURSE_GPU_REHEARSAL={shown}$"
+    with pytest.raises(ValueError, match=message):
+        config.gpu_rehearsal()
+    with pytest.raises(ValueError, match=message):  # a typo never goes unnoticed
+        config.by_profile(smoke=1, full=20)
+
+
+def test_gpu_rehearsal_refuses_the_smoke_profile(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "smoke")
+    monkeypatch.setenv(config.REHEARSAL_ENV, "2")
+    with pytest.raises(ValueError, match="Expected COURSE_PROFILE=full .* Received"):
+        config.by_profile(smoke=1, full=20, gpu=100)
+
+
+def test_gpu_rehearsal_leaves_the_hardware_report_true(monkeypatch):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv(config.REHEARSAL_ENV, "2")
+    assert config.gpus() == []
+    assert config.device_defaults().device == "cpu"
+    try:
+        assert config.use_mixed_precision(True) is False
+    finally:
+        keras.config.set_dtype_policy("float32")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from course import results
+from course import config, results
 
 
 @pytest.mark.parametrize(
@@ -18,7 +18,8 @@ from course import results
         (math.nan, {"at_least": 0.0}, False),
     ],
 )
-def test_claim(value, bounds, holds, capsys):
+def test_claim(value, bounds, holds, capsys, monkeypatch):
+    monkeypatch.delenv(config.REHEARSAL_ENV, raising=False)
     if holds:
         assert results.claim("accuracy", value, **bounds) == value
         assert "Claim holds: accuracy" in capsys.readouterr().out
@@ -27,7 +28,32 @@ def test_claim(value, bounds, holds, capsys):
             results.claim("accuracy", value, **bounds)
 
 
-def test_claim_needs_a_bound():
+@pytest.mark.parametrize(
+    "value, bounds, verdict",
+    [
+        (0.98, {"at_least": 0.975}, "Claim holds: accuracy: 0.98 (>= 0.975)."),
+        (0.97, {"at_least": 0.975}, "Claim failed: accuracy: measured 0.97"),
+        (1.5, {"at_most": 1.0}, "Claim failed: accuracy: measured 1.5"),
+        (math.nan, {"at_least": 0.0}, "Claim failed: accuracy: measured nan"),
+    ],
+)
+def test_claim_in_a_gpu_rehearsal_reports_without_raising(
+    value, bounds, verdict, capsys, monkeypatch
+):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv(config.REHEARSAL_ENV, "2")
+    returned = results.claim("accuracy", value, **bounds)
+    assert returned == value or math.isnan(returned)
+    out = capsys.readouterr().out
+    assert out.startswith(verdict)
+    failed = verdict.startswith("Claim failed")
+    assert ("Not raised: GPU rehearsal (COURSE_GPU_REHEARSAL=2)" in out) is failed
+
+
+@pytest.mark.parametrize("rehearsal", ["", "2"])
+def test_claim_needs_a_bound(monkeypatch, rehearsal):
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    monkeypatch.setenv(config.REHEARSAL_ENV, rehearsal)
     with pytest.raises(ValueError, match="Received: at_least=None"):
         results.claim("accuracy", 1.0)
 
