@@ -35,9 +35,11 @@ TEST_ENV := COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CP
 
 .PHONY: course test test-gpu-branch lab tensorboard install clean
 
-# uv installs the environments (several times faster than pip: parallel downloads, no
-# bytecode compilation up front); pip stays in .venv for the wheel build and for
-# tests/test_environment.py, which resolves the course as pip in Colab would.
+# uv installs the environments (several times faster than pip: parallel downloads and
+# installs); pip stays in .venv for the wheel build and for tests/test_environment.py,
+# which resolves the course as pip in Colab would. --compile-bytecode: uv does not
+# compile .pyc files by default, and where PYTHONDONTWRITEBYTECODE is set every kernel
+# would then compile TensorFlow's sources again (18 s per notebook, measured).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -62,22 +64,25 @@ $(CONSTRAINTS): constraints/colab.txt constraints/local.txt tools/constraints.py
 
 # Dependencies: reinstalled when the dependency lists change.
 $(STAMP): $(UV) pyproject.toml $(CONSTRAINTS) | $(WHEEL)
-	$(UV) pip install --quiet --python $(BIN)/python -c $(CONSTRAINTS) "$(WHEEL)[$(EXTRAS)]"
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
+		-c $(CONSTRAINTS) "$(WHEEL)[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 $(LATEST_STAMP): $(LATEST_BIN)/python pyproject.toml | $(WHEEL)
-	$(UV) pip install --quiet --python $(LATEST_BIN)/python --upgrade "$(WHEEL)[cpu,test]"
+	$(UV) pip install --quiet --compile-bytecode --python $(LATEST_BIN)/python --upgrade \
+		"$(WHEEL)[cpu,test]"
 	touch $(LATEST_STAMP)
 
 # The package itself: reinstalled from the wheel whenever a source file changes.
 $(VENV)/.course: $(STAMP) $(WHEEL)
-	$(UV) pip install --quiet --python $(BIN)/python --no-deps --reinstall --refresh $(WHEEL)
+	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps \
+		--reinstall --refresh $(WHEEL)
 	touch $@
 
 $(LATEST)/.course: $(LATEST_STAMP) $(WHEEL)
-	$(UV) pip install --quiet --python $(LATEST_BIN)/python --no-deps --reinstall --refresh \
-		$(WHEEL)
+	$(UV) pip install --quiet --compile-bytecode --python $(LATEST_BIN)/python --no-deps \
+		--reinstall --refresh $(WHEEL)
 	touch $@
 
 install: $(VENV)/.course
