@@ -31,15 +31,19 @@ JAX_TEST_FLAGS ?= XLA_FLAGS="--xla_backend_optimization_level=0 --xla_llvm_disab
 # make test rehearses the others, make test-gpu-branch all of them.
 SLOW_REHEARSALS := --deselect "tests/test_gpu_branch.py::test_gpu_branch[06_inception_resnet_densenet]" \
 	--deselect "tests/test_gpu_branch.py::test_gpu_branch[12_scaling_up]"
-TEST_ENV := COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3
+# PYTHONDONTWRITEBYTECODE is emptied so that the first import of TensorFlow writes its
+# .pyc files: where the variable is set, every kernel and test process compiled
+# TensorFlow's sources again (18 s per notebook, measured).
+TEST_ENV := COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
+	PYTHONDONTWRITEBYTECODE=
 
 .PHONY: course test test-gpu-branch lab tensorboard install clean
 
 # uv installs the environments (several times faster than pip: parallel downloads and
 # installs); pip stays in .venv for the wheel build and for tests/test_environment.py,
-# which resolves the course as pip in Colab would. --compile-bytecode: uv does not
-# compile .pyc files by default, and where PYTHONDONTWRITEBYTECODE is set every kernel
-# would then compile TensorFlow's sources again (18 s per notebook, measured).
+# which resolves the course as pip in Colab would. uv compiles no .pyc files up front
+# (compiling all of TensorFlow and JAX that way took minutes); the tests write them
+# lazily, see TEST_ENV.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -64,24 +68,24 @@ $(CONSTRAINTS): constraints/colab.txt constraints/local.txt tools/constraints.py
 
 # Dependencies: reinstalled when the dependency lists change.
 $(STAMP): $(UV) pyproject.toml $(CONSTRAINTS) | $(WHEEL)
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python \
+	$(UV) pip install --quiet --python $(BIN)/python \
 		-c $(CONSTRAINTS) "$(WHEEL)[$(EXTRAS)]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $(STAMP)
 
 $(LATEST_STAMP): $(LATEST_BIN)/python pyproject.toml | $(WHEEL)
-	$(UV) pip install --quiet --compile-bytecode --python $(LATEST_BIN)/python --upgrade \
+	$(UV) pip install --quiet --python $(LATEST_BIN)/python --upgrade \
 		"$(WHEEL)[cpu,test]"
 	touch $(LATEST_STAMP)
 
 # The package itself: reinstalled from the wheel whenever a source file changes.
 $(VENV)/.course: $(STAMP) $(WHEEL)
-	$(UV) pip install --quiet --compile-bytecode --python $(BIN)/python --no-deps \
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps \
 		--reinstall --refresh $(WHEEL)
 	touch $@
 
 $(LATEST)/.course: $(LATEST_STAMP) $(WHEEL)
-	$(UV) pip install --quiet --compile-bytecode --python $(LATEST_BIN)/python --no-deps \
+	$(UV) pip install --quiet --python $(LATEST_BIN)/python --no-deps \
 		--reinstall --refresh $(WHEEL)
 	touch $@
 
