@@ -46,6 +46,7 @@ import keras
 import numpy as np
 
 from course import _validate, config
+from course.data.splits import stratified_subset
 
 __all__ = [
     "BASE_SOURCES",
@@ -703,35 +704,6 @@ def base_spec(source="course"):
     # MobileNetV2 at 96x96: block 6 is the first block at 6x6; blocks 13-16 and
     # the final 1x1 convolution (Conv_1) are the last stage.
     return BaseSpec("imagenet", (96, 96, 3), "block_6_expand_relu", "block_13_expand")
-
-
-def stratified_subset(y, size, seed=0):
-    """Indices of ``size`` examples with the classes as balanced as possible.
-
-    Args:
-        y: integer labels, shape ``(n,)``.
-        size: number of indices, from the number of classes to ``n``.
-        seed: seed of the choice within each class.
-
-    Returns:
-        ``int64`` indices into ``y``, shuffled.
-    """
-    y = np.asarray(y)
-    classes = np.unique(y)
-    size = _validate.positive_int("size", size, minimum=len(classes))
-    if size > len(y):
-        raise ValueError(
-            f"Expected size <= {len(y)} (the labels given). {_received('size', size)}"
-        )
-    rng = np.random.default_rng(seed)
-    pools = [rng.permutation(np.flatnonzero(y == c)) for c in classes]
-    chosen, round_ = [], 0
-    while len(chosen) < size:
-        for pool in pools:
-            if round_ < len(pool) and len(chosen) < size:
-                chosen.append(pool[round_])
-        round_ += 1
-    return rng.permutation(np.asarray(chosen, dtype=np.int64))
 
 
 def repeat_to(size, count, seed=0):
