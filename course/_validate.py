@@ -198,7 +198,8 @@ def path(name: str, value, *, allow_none: bool = False) -> pathlib.Path | None:
     if not isinstance(value, (str, os.PathLike)) or (
         isinstance(value, str) and not value
     ):
-        raise error(name, value, "to be a path (str or os.PathLike)", TypeError)
+        what = "a path (str or os.PathLike)" + (" or None" if allow_none else "")
+        raise error(name, value, f"to be {what}", TypeError)
     return pathlib.Path(value)
 
 

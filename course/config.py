@@ -22,6 +22,13 @@ GPU rehearsal:
     claim instead of raising. Only :func:`by_profile` changes: :func:`gpus`,
     :func:`device_defaults` and mixed precision keep telling the truth about the
     hardware. Empty or unset: off.
+
+Paths and network:
+    :func:`cache_dir` (``COURSE_CACHE_DIR``, else ``~/.cache/course``) holds the
+    datasets and weights; its rule lives in :mod:`course.fetch.cache`, re-exported
+    here. :func:`runs_dir` (``COURSE_RUNS_DIR``) holds TensorBoard runs.
+    :func:`offline` (``COURSE_OFFLINE``, always on in the smoke profile) tells the
+    loaders of :mod:`course.data` not to try the network.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ import keras
 import numpy as np
 
 from course import _validate
+
+# The cache-directory rule lives in course.fetch.cache (Keras-free); CACHE_ENV is
+# re-exported next to the other environment variables.
+from course.fetch.cache import CACHE_ENV as CACHE_ENV
+from course.fetch.cache import resolve_cache_dir
 
 PROFILES = ("smoke", "full")
 PROFILE_ENV = "COURSE_PROFILE"
@@ -58,12 +70,7 @@ def profile() -> str:
         ValueError: if the variable holds anything but ``smoke`` or ``full``.
     """
     value = os.environ.get(PROFILE_ENV, "full").strip().lower() or "full"
-    if value not in PROFILES:
-        raise ValueError(
-            f"Expected {PROFILE_ENV} to be one of {PROFILES}. "
-            f"Received: {PROFILE_ENV}={value!r}"
-        )
-    return value
+    return _validate.choice(PROFILE_ENV, value, PROFILES)
 
 
 def is_smoke() -> bool:
@@ -121,9 +128,10 @@ def gpu_rehearsal() -> int | None:
     if not value:
         return None
     if not re.fullmatch(r"[+-]?[0-9]+", value):
-        raise ValueError(
-            f"Expected {REHEARSAL_ENV} to be a positive integer (training steps per "
-            f"epoch) or empty. Received: {REHEARSAL_ENV}={value!r}"
+        raise _validate.error(
+            REHEARSAL_ENV,
+            value,
+            "to be a positive integer (training steps per epoch) or empty",
         )
     steps = _validate.positive_int(REHEARSAL_ENV, int(value))
     if profile() == "smoke":
@@ -155,13 +163,10 @@ def set_seed(seed: int) -> None:
         TypeError: if ``seed`` is not an integer.
         ValueError: if ``seed`` is negative.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"Expected seed to be an integer. Received: seed={seed!r}")
-    if seed < 0:
-        raise ValueError(f"Expected seed to be >= 0. Received: seed={seed}")
-    random.seed(int(seed))
-    np.random.seed(int(seed))
-    keras.utils.set_random_seed(int(seed))
+    seed = _validate.integer("seed", seed, minimum=0)
+    random.seed(seed)
+    np.random.seed(seed)
+    keras.utils.set_random_seed(seed)
 
 
 def backend() -> str:
@@ -205,8 +210,7 @@ def use_mixed_precision(enable: bool = True) -> bool:
     Returns:
         Whether mixed precision is now on.
     """
-    if not isinstance(enable, bool):
-        raise TypeError(f"Expected enable to be a bool. Received: enable={enable!r}")
+    enable = _validate.boolean("enable", enable)
     policy = "mixed_float16" if enable and gpus() else "float32"
     keras.config.set_dtype_policy(policy)
     return mixed_precision_enabled()
@@ -292,9 +296,8 @@ def device_defaults(devices: Any = None) -> DeviceDefaults:
     if devices is None:
         devices = gpus() or ["cpu"]
     if isinstance(devices, (str, bytes)) or not hasattr(devices, "__iter__"):
-        raise TypeError(
-            "Expected devices to be None or a list of device names. "
-            f"Received: devices={devices!r}"
+        raise _validate.error(
+            "devices", devices, "to be None or a list of device names", TypeError
         )
     kinds = {_device_kind(device) for device in devices}
     if "tpu" in kinds:
@@ -381,13 +384,11 @@ def cache_dir() -> Path:
     """Where datasets and pretrained weights are cached.
 
     ``COURSE_CACHE_DIR`` if set, else ``~/.cache/course``. Created on demand by
-    whoever writes into it, never at import time.
+    whoever writes into it, never at import time. The rule itself lives in
+    :func:`course.fetch.cache.resolve_cache_dir`, which ``python -m course.fetch``
+    uses without loading Keras.
     """
-    # The rule lives in course.fetch, which the command-line fetcher imports
-    # without loading Keras.
-    from course import fetch
-
-    return fetch.resolve_cache_dir()
+    return resolve_cache_dir()
 
 
 def runs_dir() -> Path:

@@ -180,6 +180,18 @@ def test_paths_follow_environment(monkeypatch, tmp_path):
     assert config.cache_dir().name == "course"
 
 
+def test_cache_dir_rule_lives_in_course_fetch(monkeypatch, tmp_path):
+    from course import fetch
+
+    assert config.CACHE_ENV == fetch.CACHE_ENV == "COURSE_CACHE_DIR"
+    for value in (str(tmp_path / "elsewhere"), None):
+        if value is None:
+            monkeypatch.delenv(fetch.CACHE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(fetch.CACHE_ENV, value)
+        assert config.cache_dir() == fetch.resolve_cache_dir()
+
+
 @pytest.mark.parametrize(
     "devices, device, policy, jit",
     [

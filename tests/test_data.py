@@ -1,11 +1,13 @@
 """Loaders: dtypes, shapes, provenance, determinism, corrupt caches, bad arguments."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from course import data, fetch
+from course.data import cifar10_binary, flower_photos, sources, splits
 
 
 @pytest.fixture
@@ -78,6 +80,90 @@ def test_failed_download_is_announced(empty_caches, monkeypatch, capsys):
         data.mnist(source="download")
 
 
+# ---------------------------------------------------------------- the source rule
+
+#: (source, offline, cached, the download works) -> what ``sources.load`` returns
+#: ("cache", "download" or "fallback (<reason>)") or raises. "sample" stands for
+#: any loader's own fallback source ("sample", "fallback", "synthetic").
+SOURCE_RULE = [
+    ("auto", False, True, True, "cache"),
+    ("auto", True, True, True, "cache"),
+    ("auto", False, False, True, "download"),
+    ("auto", False, False, False, "fallback (the download failed (DownloadError))"),
+    ("auto", True, False, True, "fallback (not cached)"),
+    ("cache", False, True, True, "cache"),
+    ("cache", True, True, True, "cache"),
+    ("cache", False, False, True, FileNotFoundError),
+    ("cache", True, False, True, FileNotFoundError),
+    ("download", False, True, True, "download"),  # re-verified, not trusted
+    ("download", True, False, True, "download"),  # an explicit ask beats offline
+    ("download", False, False, False, fetch.DownloadError),
+    ("download", True, True, False, fetch.DownloadError),
+    ("sample", False, False, True, "fallback (as asked)"),
+    ("sample", True, True, True, "fallback (as asked)"),
+]
+
+
+@pytest.mark.parametrize("source, offline, cached, works, expected", SOURCE_RULE)
+def test_source_rule(monkeypatch, source, offline, cached, works, expected):
+    monkeypatch.setenv("COURSE_PROFILE", "full")  # smoke would force offline
+    monkeypatch.setenv("COURSE_OFFLINE", "1" if offline else "0")
+    fetched = []
+
+    def fake_fetch(name, cache_dir=None, progressbar=True):
+        fetched.append(name)
+        if not works:
+            raise fetch.DownloadError("no route to host")
+        return Path("toy")
+
+    monkeypatch.setattr(fetch, "fetch", fake_fetch)
+
+    def load():
+        return sources.load(
+            "toy",
+            source,
+            cache_dir=None,
+            cached=lambda: cached,
+            read=lambda how: "cache" if how == sources.FROM_CACHE else "download",
+            fallback=lambda unavailable: (
+                f"fallback ({unavailable.reason('not cached')})"
+            ),
+            missing="not cached: python -m course.fetch toy",
+            verbose=False,
+        )
+
+    if isinstance(expected, type):
+        with pytest.raises(expected):
+            load()
+    else:
+        assert load() == expected
+    # The network is tried only by "download", and by "auto" when nothing is
+    # cached and the course is online.
+    tried = source == "download" or (source == "auto" and not cached and not offline)
+    assert fetched == (["toy"] if tried else [])
+
+
+@pytest.mark.parametrize(
+    "loader, name",
+    [
+        (data.mnist, "mnist"),
+        (data.cifar10, "cifar10"),
+        (data.flowers, "flowers"),
+        (data.nuclei_splits, "dsb2018"),
+    ],
+)
+def test_every_downloading_loader_follows_the_source_rule(loader, name, monkeypatch):
+    calls = []
+
+    def spy(dataset, source, **kwargs):
+        calls.append((dataset, source))
+        return "loaded"
+
+    monkeypatch.setattr(sources, "load", spy)
+    assert loader(source="auto", verbose=False) == "loaded"
+    assert calls == [(name, "auto")]
+
+
 def test_digits(capsys):
     splits = data.digits()
     assert splits.x_train.shape == (1347, 8, 8) and splits.x_test.shape == (450, 8, 8)
@@ -124,7 +210,7 @@ def cifar_bytes(images: np.ndarray, labels: np.ndarray) -> bytes:
 @pytest.fixture
 def tiny_cifar(empty_caches, monkeypatch):
     """A cached CIFAR-10 of 3 images per file, the pixels telling file and index."""
-    monkeypatch.setattr(data, "CIFAR10_RECORDS_PER_FILE", 3)
+    monkeypatch.setattr(cifar10_binary, "CIFAR10_RECORDS_PER_FILE", 3)
     directory = data.cifar10_dir()
     directory.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -319,13 +405,13 @@ def test_flowers_image_size(tiny_flowers, image_size):
 
 def test_flowers_decoded_cache(tiny_flowers, monkeypatch):
     decoded = []
-    decode = data._decode_photo
+    decode = flower_photos._decode_photo
 
     def counting(path, size, hint):
         decoded.append(path)
         return decode(path, size, hint)
 
-    monkeypatch.setattr(data, "_decode_photo", counting)
+    monkeypatch.setattr(flower_photos, "_decode_photo", counting)
     first = data.flowers(image_size=16, verbose=False)
     npz = tiny_flowers.parent / "decoded-16px.npz"
     assert len(decoded) == 25 and npz.is_file()
@@ -354,9 +440,9 @@ def test_flowers_decoded_cache(tiny_flowers, monkeypatch):
 
 def test_flowers_max_per_class_decodes_only_what_it_returns(tiny_flowers, monkeypatch):
     decoded = []
-    decode = data._decode_photo
+    decode = flower_photos._decode_photo
     monkeypatch.setattr(
-        data,
+        flower_photos,
         "_decode_photo",
         lambda path, size, hint: decoded.append(path) or decode(path, size, hint),
     )
@@ -470,3 +556,51 @@ def test_sample_images_load_offline(name, capsys):
 def test_sample_image_rejects_unknown_names():
     with pytest.raises(ValueError, match="Received: name='lena'"):
         data.sample_image("lena")
+
+
+# ---------------------------------------------------------------------- splits
+
+
+@pytest.mark.parametrize("holdout, per_class", [(30, 10), (0.25, 5), (0.5, 10)])
+def test_stratified_split_is_stratified_disjoint_and_seeded(holdout, per_class):
+    labels = np.repeat(np.arange(3), 20)
+    train, test = splits.stratified_split(labels, holdout, seed=4)
+    assert np.bincount(labels[test]).tolist() == [per_class] * 3
+    assert np.bincount(labels[train]).tolist() == [20 - per_class] * 3
+    assert sorted(np.concatenate([train, test]).tolist()) == list(range(60))
+    again = splits.stratified_split(labels, holdout, seed=4)
+    other = splits.stratified_split(labels, holdout, seed=5)
+    assert all(np.array_equal(a, b) for a, b in zip((train, test), again, strict=True))
+    assert not np.array_equal(test, other[1])
+    capped = splits.stratified_split(labels, holdout, seed=4, max_per_class=12)
+    assert sum(len(part) for part in capped) == 36
+
+
+@pytest.mark.parametrize(
+    "holdout, error",
+    [
+        (31, ValueError),
+        (60, ValueError),
+        (0, ValueError),
+        (1.0, ValueError),
+        ("a", TypeError),
+    ],
+)
+def test_stratified_split_rejects(holdout, error):
+    with pytest.raises(error, match="Received: holdout="):
+        splits.stratified_split(np.repeat(np.arange(3), 20), holdout)
+
+
+def test_the_splitters_share_one_per_class_shuffle():
+    labels = np.array([2, 0, 1, 0, 2, 1, 0, 2, 1, 1])
+    pools = splits.class_pools(labels, np.random.default_rng(7))
+    assert [sorted(pool.tolist()) for pool in pools] == [
+        [1, 3, 6],
+        [2, 5, 8, 9],
+        [0, 4, 7],
+    ]
+    # The subset deals the same pools out one class at a time.
+    subset = splits.stratified_subset(labels, 6, seed=7)
+    assert sorted(subset.tolist()) == sorted(
+        pool[i] for i in range(2) for pool in pools
+    )

@@ -178,6 +178,45 @@ def test_mixed_precision_maps_are_float32_and_finite(mixed_precision, method):
     _check_maps(maps)
 
 
+# -------------------------------------------------------------- method classes
+
+
+@pytest.mark.parametrize("method", list(saliency.METHODS))
+def test_each_method_class_is_what_the_front_door_runs(trained, method):
+    technique = saliency.METHOD_CLASSES[method]
+    assert technique.name == method
+    assert technique.description == saliency.METHODS[method]
+    assert issubclass(technique, saliency.SaliencyMethod)
+    options = {"smooth_samples": 3, "layer": "c3_conv", "max_channels": 4}
+    own = {name: options[name] for name in technique.options if name in options}
+    model = trained["functional"]
+    np.testing.assert_array_equal(
+        technique(model, **own)(IMAGES, [0, 1]),
+        saliency.saliency_map(model, IMAGES, [0, 1], method, **own),
+    )
+
+
+def test_method_classes_take_only_their_own_options(trained):
+    model = trained["functional"]
+    assert saliency.GRADIENT_METHODS == ("vanilla", "smoothgrad", "guided", "rectified")
+    assert saliency.CAM_METHODS == (
+        "gradcam",
+        "gradcam++",
+        "scorecam",
+        "faster-scorecam",
+    )
+    with pytest.raises(TypeError, match="layer"):
+        saliency.Vanilla(model, layer="c3_conv")
+    with pytest.raises(TypeError, match="smooth_samples"):
+        saliency.GradCAM(model, smooth_samples=3)
+    with pytest.raises(ValueError, match="Received: percentile=100"):
+        saliency.RectifiedGradient(model, percentile=100)
+    with pytest.raises(ValueError, match="Received: name='nope'"):
+        saliency.ScoreCAM(model, layer="nope")
+    with pytest.raises(TypeError, match="Received: normalize=1"):
+        saliency.Vanilla(model)(IMAGES, 0, normalize=1)
+
+
 # ------------------------------------------------------------------- the rules
 
 
@@ -194,7 +233,7 @@ DY_RULE = [[1.0, -1.0, 2.0, 5.0]]
 
 
 def test_guided_relu_passes_only_positive_gradients_of_active_units():
-    grad = _rule_gradient(saliency._guided(), X_RULE, DY_RULE)
+    grad = _rule_gradient(saliency.surgery._guided(), X_RULE, DY_RULE)
     np.testing.assert_array_equal(grad, [[1.0, 0.0, 2.0, 0.0]])
     plain = _rule_gradient(tf.nn.relu, X_RULE, DY_RULE)
     np.testing.assert_array_equal(plain, [[1.0, -1.0, 2.0, 0.0]])
@@ -202,7 +241,7 @@ def test_guided_relu_passes_only_positive_gradients_of_active_units():
 
 def test_guided_relu6_also_closes_above_six():
     grad = _rule_gradient(
-        saliency._guided(tf.nn.relu6), [[7.0, 3.0, 3.0]], [[1.0, 1.0, -1.0]]
+        saliency.surgery._guided(tf.nn.relu6), [[7.0, 3.0, 3.0]], [[1.0, 1.0, -1.0]]
     )
     np.testing.assert_array_equal(grad, [[0.0, 1.0, 0.0]])
 
@@ -233,7 +272,7 @@ def test_guided_and_rectified_reach_the_relu6_of_mobilenet():
     ],
 )
 def test_rectified_relu_thresholds_the_importance_scores(percentile, expected):
-    grad = _rule_gradient(saliency._rectified(percentile), X_RULE, DY_RULE)
+    grad = _rule_gradient(saliency.surgery._rectified(percentile), X_RULE, DY_RULE)
     np.testing.assert_array_equal(grad, expected)
 
 
