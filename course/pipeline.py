@@ -18,6 +18,9 @@ device idle most of the time. ``tf.data`` removes that wait in three ways
 done in NumPy, batch by batch, in the training loop's thread). ``course.bench``
 measures both (``--pipeline naive|tuned``).
 
+Lecture 12 uses this module. :data:`PIPELINES` names the two paths;
+``course.bench.measure`` repeats the names so that the benchmarks import without
+TensorFlow (a test checks that the two agree).
 This module needs TensorFlow (``tf.data``). A ``tf.data.Dataset`` feeds
 ``Model.fit`` on every Keras backend, JAX included.
 """
@@ -41,6 +44,8 @@ __all__ = [
     "to_float",
 ]
 
+#: The two input paths: ``"naive"`` (:class:`NumpyBatches`) and ``"tuned"``
+#: (:func:`make_dataset`).
 PIPELINES = ("naive", "tuned")
 
 
@@ -68,9 +73,8 @@ def flip_and_shift(max_shift=4, flip=True, segmentation=False):
         single examples ``(H, W, C)``.
     """
     max_shift = _validate.positive_int("max_shift", max_shift, minimum=0)
-    for name, value in (("flip", flip), ("segmentation", segmentation)):
-        if not isinstance(value, bool):
-            raise TypeError(f"Expected {name} to be a bool. Received: {name}={value!r}")
+    flip = _validate.boolean("flip", flip)
+    segmentation = _validate.boolean("segmentation", segmentation)
 
     def augment(image, label):
         image = tf.convert_to_tensor(image)
@@ -143,6 +147,11 @@ def numpy_flip_and_shift(
 
 
 def _check_arrays(x, y):
+    """Checks that ``x`` is a non-empty array and ``y`` has as many rows.
+
+    The messages name the type and the lengths, never the data itself, so they
+    are written here in ``_validate``'s shape rather than through it.
+    """
     if not hasattr(x, "shape") or not hasattr(x, "__len__"):
         raise TypeError(f"Expected x to be an array. Received: x={type(x).__name__}")
     if y is not None and len(y) != len(x):
@@ -153,13 +162,6 @@ def _check_arrays(x, y):
     if len(x) == 0:
         raise ValueError(
             f"Expected x to hold at least one example. Received: len(x)={len(x)}"
-        )
-
-
-def _check_callable(name, value):
-    if value is not None and not callable(value):
-        raise TypeError(
-            f"Expected {name} to be None or callable. Received: {name}={value!r}"
         )
 
 
@@ -221,25 +223,21 @@ def make_dataset(
     """
     _check_arrays(x, y)
     batch_size = _validate.positive_int("batch_size", batch_size)
-    for name, value in (
-        ("training", training),
-        ("cache", cache),
-        ("prefetch", prefetch),
-        ("repeat", repeat),
-        ("drop_remainder", drop_remainder),
-    ):
-        if not isinstance(value, bool):
-            raise TypeError(f"Expected {name} to be a bool. Received: {name}={value!r}")
-    _check_callable("preprocess", preprocess)
-    _check_callable("augment", augment)
-    if shuffle_buffer is not None:
-        shuffle_buffer = _validate.positive_int("shuffle_buffer", shuffle_buffer)
-    if num_parallel_calls is not None and num_parallel_calls != tf.data.AUTOTUNE:
-        num_parallel_calls = _validate.positive_int(
-            "num_parallel_calls", num_parallel_calls
+    training = _validate.boolean("training", training)
+    cache = _validate.boolean("cache", cache)
+    prefetch = _validate.boolean("prefetch", prefetch)
+    repeat = _validate.boolean("repeat", repeat)
+    drop_remainder = _validate.boolean("drop_remainder", drop_remainder)
+    _validate.function("preprocess", preprocess, allow_none=True)
+    _validate.function("augment", augment, allow_none=True)
+    shuffle_buffer = _validate.integer(
+        "shuffle_buffer", shuffle_buffer, minimum=1, allow_none=True
+    )
+    if num_parallel_calls != tf.data.AUTOTUNE:
+        num_parallel_calls = _validate.integer(
+            "num_parallel_calls", num_parallel_calls, minimum=1, allow_none=True
         )
-    if seed is not None:
-        seed = _validate.positive_int("seed", seed, minimum=0)
+    seed = _validate.integer("seed", seed, minimum=0, allow_none=True)
 
     dataset = tf.data.Dataset.from_tensor_slices((x, y))
     if preprocess is not None:
@@ -284,9 +282,11 @@ class NumpyBatches(keras.utils.PyDataset):
         self.x, self.y = x, y
         self.batch_size = _validate.positive_int("batch_size", batch_size)
         if augment is not None and not isinstance(augment, dict):
-            raise TypeError(
-                "Expected augment to be None or a dict of numpy_flip_and_shift "
-                f"arguments. Received: augment={augment!r}"
+            raise _validate.error(
+                "augment",
+                augment,
+                "to be None or a dict of numpy_flip_and_shift arguments",
+                TypeError,
             )
         self.augment = augment
         full = -(-len(x) // self.batch_size)

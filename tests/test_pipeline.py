@@ -156,3 +156,10 @@ def test_numpy_batches_reject():
         pipeline.NumpyBatches(x, y, augment=pipeline.flip_and_shift())
     with pytest.raises(ValueError, match="Received: steps=0"):
         pipeline.NumpyBatches(x, y, steps=0)
+
+
+def test_bench_names_the_same_pipelines():
+    # course.bench repeats the names so that it imports without TensorFlow.
+    from course import bench
+
+    assert bench.PIPELINES == pipeline.PIPELINES
