@@ -18,13 +18,14 @@ import keras
 import numpy as np
 import pytest
 
+import course
 from course import training
 
 # The worker ships in the package, so it runs from an installed course as well.
 WORKER = [sys.executable, "-m", "course.distributed_worker"]
 # The folder holding the `course` these tests import: the workers must run the same
 # code, whether that is a checkout or an installed copy.
-PACKAGE_PARENT = Path(training.__file__).resolve().parents[1]
+PACKAGE_PARENT = Path(course.__file__).resolve().parents[1]
 TIMEOUT = 100  # seconds for a whole case; each takes about 10 s on 2 cores
 
 

@@ -1,0 +1,60 @@
+"""Training helpers, one module per concern; import them all from here.
+
+``from course import training`` gives every name below, as before the package was
+split:
+
+- :mod:`course.training.runs`: run folders, the standard callbacks and
+  TensorBoard (``run_dir``, ``backup_dir``, ``clear_backup``, ``Callbacks``,
+  ``callbacks``, ``show_tensorboard``); every lecture that trains, from 00 on.
+- :mod:`course.training.history`: the one parser of a ``History``, a dict of
+  per-epoch lists or several runs; shared with ``plots.training_curves``.
+- :mod:`course.training.diagnosis`: ``summarize_history`` and ``diagnose_fit``
+  (lecture 02).
+- :mod:`course.training.gradients`: ``gradient_norms`` (lecture 06).
+- :mod:`course.training.distribution`: ``distribute`` and ``Distribution``
+  (lecture 12).
+
+Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11 and 12.
+
+Nothing here imports TensorFlow at import time: ``distribute`` and
+``gradient_norms`` import it only when the TensorFlow backend is active, so the
+package works on every Keras backend.
+"""
+
+# ``time`` is re-exported so that tests can fix the clock of run_dir with
+# ``monkeypatch.setattr(training.time, "strftime", ...)``.
+import time  # noqa: F401
+
+from course.training.diagnosis import FIT_VERDICTS, diagnose_fit, summarize_history
+from course.training.distribution import STRATEGIES, Distribution, distribute
+from course.training.gradients import gradient_norms
+from course.training.runs import (
+    BACKUP_DIRNAME,
+    CHECKPOINT_FILENAME,
+    HEADLESS_ENV,
+    Callbacks,
+    backup_dir,
+    callbacks,
+    clear_backup,
+    run_dir,
+    show_tensorboard,
+)
+
+__all__ = [
+    "BACKUP_DIRNAME",
+    "CHECKPOINT_FILENAME",
+    "FIT_VERDICTS",
+    "HEADLESS_ENV",
+    "STRATEGIES",
+    "Callbacks",
+    "Distribution",
+    "backup_dir",
+    "callbacks",
+    "clear_backup",
+    "diagnose_fit",
+    "distribute",
+    "gradient_norms",
+    "run_dir",
+    "show_tensorboard",
+    "summarize_history",
+]
