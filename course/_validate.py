@@ -23,12 +23,16 @@ import numpy as np
 
 def received(name: str, value) -> str:
     """Returns ``"Received: name=value"``, or ``name.shape=...`` for an array."""
+    if isinstance(value, np.dtype):  # "labels.dtype=bool", not "dtype('bool')"
+        return f"Received: {name}={value}"
     array_shape = getattr(value, "shape", None)
     if array_shape is not None and not isinstance(value, (str, bytes)):
         try:
-            return f"Received: {name}.shape={tuple(array_shape)}"
+            array_shape = tuple(array_shape)
         except TypeError:  # a symbolic shape that cannot be listed
-            pass
+            array_shape = None
+        if array_shape:  # a scalar (shape ()) is short enough to print itself
+            return f"Received: {name}.shape={array_shape}"
     return f"Received: {name}={value!r}"
 
 

@@ -1,8 +1,13 @@
 """Activation functions, their derivatives, and the task/activation/loss table.
 
-Lecture 01 plots each function next to its derivative (NumPy, closed form, so the
-numbers are exact and backend-free) and runs the table of output activations and
-losses per task type as code.
+Used in lecture 01. It plots each function of `ACTIVATIONS` next to its derivative
+(NumPy, closed form, so the numbers are exact and backend-free), shows why `softmax`
+subtracts the maximum, and runs `TASK_HEADS`, the table of output activations and
+losses per task type, as code. The trainable activation, maxout, is the layer
+``course.layers.Maxout``. ELU is from Clevert, Unterthiner & Hochreiter, "Fast and
+accurate deep network learning by exponential linear units (ELUs)", ICLR 2016.
+
+NumPy only: no Keras, no TensorFlow.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+from course import _validate
 
 #: Slope of leaky ReLU on negative inputs, as in the lecture: max(0.1 x, x).
 LEAKY_SLOPE = 0.1
@@ -177,10 +184,5 @@ TASK_HEADS: tuple[TaskHead, ...] = (
 
 def task_head(task: str) -> TaskHead:
     """Looks up a row of :data:`TASK_HEADS` by its task name."""
-    for head in TASK_HEADS:
-        if head.task == task:
-            return head
-    raise ValueError(
-        f"Expected task to be one of {tuple(h.task for h in TASK_HEADS)!r}. "
-        f"Received: task={task!r}"
-    )
+    heads = {head.task: head for head in TASK_HEADS}
+    return heads[_validate.choice("task", task, tuple(heads))]

@@ -1,4 +1,19 @@
-"""Custom Keras layers used by the lectures (backend-agnostic: keras.ops only)."""
+"""The custom Keras layers of the course, each from its paper.
+
+Used in lectures 01 and 06.
+
+* `Maxout` (Goodfellow et al. 2013): lecture 01 builds ReLU and leaky ReLU out of a
+  maxout unit (also ``course.models.mlp(..., activation="maxout")``).
+* `LocalResponseNormalization` (Krizhevsky et al. 2012): AlexNet's normalisation,
+  built into ``course.models.alexnet`` (lecture 05) and ``course.models.googlenet``.
+* `ChannelPadding` (He et al. 2016): the parameter-free option-A shortcut of
+  ``course.models.resnet``.
+* `Highway` (Srivastava et al. 2015): the gated layer of ``course.models.highway_net``;
+  lecture 06 reads its transform gates before and after training.
+
+``keras.ops`` only, so every layer runs on the TensorFlow, JAX and PyTorch backends;
+all are registered under the package name ``"course"`` so that saved models load.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +21,18 @@ import keras
 from keras import ops
 
 from course import _validate
+
+
+def _last_dimension(layer: keras.layers.Layer, input_shape) -> int:
+    """The width of the input's last axis, which sizes the layer's kernel."""
+    width = input_shape[-1]
+    if width is None:
+        raise _validate.error(
+            "input_shape",
+            tuple(input_shape),
+            f"to have a known last dimension ({type(layer).__name__} {layer.name!r})",
+        )
+    return int(width)
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -38,12 +65,7 @@ class Maxout(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
-        in_features = input_shape[-1]
-        if in_features is None:
-            raise ValueError(
-                "Expected the last input dimension of Maxout to be known. "
-                f"Received: input_shape={tuple(input_shape)!r}"
-            )
+        in_features = _last_dimension(self, input_shape)
         self.kernel = self.add_weight(
             name="kernel",
             shape=(in_features, self.units * self.num_pieces),
@@ -105,8 +127,8 @@ class LocalResponseNormalization(keras.layers.Layer):
         super().__init__(**kwargs)
         self.size = _validate.positive_int("size", size)
         if self.size % 2 == 0:
-            raise ValueError(
-                f"Expected size to be an odd integer. Received: size={size!r}"
+            raise _validate.error(
+                "size", size, "to be odd (a window centred on its channel)"
             )
         self.bias = _validate.non_negative("bias", bias)
         self.alpha = _validate.non_negative("alpha", alpha)
@@ -210,24 +232,14 @@ class Highway(keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         self.activation = keras.activations.get(activation)
-        if isinstance(transform_bias, bool) or not isinstance(
-            transform_bias, (int, float)
-        ):
-            raise TypeError(
-                "Expected transform_bias to be a number. "
-                f"Received: transform_bias={transform_bias!r}"
-            )
-        self.transform_bias = float(transform_bias)
+        # Infinities stay allowed, as before (-inf gives a pure carry layer).
+        self.transform_bias = _validate.number(
+            "transform_bias", transform_bias, finite=False
+        )
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
 
     def build(self, input_shape):
-        width = input_shape[-1]
-        if width is None:
-            raise ValueError(
-                "Expected the last input dimension of Highway to be known. "
-                f"Received: input_shape={tuple(input_shape)!r}"
-            )
-        self.width = int(width)
+        self.width = _last_dimension(self, input_shape)
         self.kernel = self.add_weight(
             name="kernel",
             shape=(self.width, 2 * self.width),
@@ -269,9 +281,8 @@ class Highway(keras.layers.Layer):
             ValueError: if the layer has not been built yet.
         """
         if not self.built:
-            raise ValueError(
-                "Expected a built Highway layer (call it once or build() it first). "
-                f"Received: layer={self.name!r}"
+            raise _validate.error(
+                "layer", self.name, "to be built (call it once or build() it first)"
             )
         z = ops.matmul(inputs, self.kernel[:, self.width :]) + self.bias[self.width :]
         return ops.sigmoid(z)

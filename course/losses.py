@@ -1,5 +1,20 @@
 """Segmentation losses: soft Dice, log-Dice and pixel-weighted cross-entropy.
 
+No notebook calls these losses: lecture 09 trains its U-Net with binary
+cross-entropy and leaves `DiceLoss` to its exercise 3. `PixelWeightedCrossentropy` is
+the U-Net paper's own loss, with the weight map of
+`course.segmentation.unet_weight_map`. The papers:
+
+* soft Dice: Milletari, Navab & Ahmadi, "V-Net: Fully convolutional neural networks
+  for volumetric medical image segmentation", 3DV 2016. Here the per-class scores are
+  averaged with equal weights; Sudre et al., "Generalised Dice overlap as a deep
+  learning loss function for highly unbalanced segmentations", DLMIA 2017, weight
+  the classes by their inverse squared volume instead;
+* log-Dice: Wong et al., "3D segmentation with exponential logarithmic loss for
+  highly unbalanced object sizes", MICCAI 2018 (exponent 1);
+* pixel-weighted cross-entropy: Ronneberger, Fischer & Brox, "U-Net: Convolutional
+  Networks for Biomedical Image Segmentation", MICCAI 2015, eq. 1.
+
 Only ``keras``, ``keras.ops`` and ``numpy`` are used, so every loss runs on the
 TensorFlow, JAX and PyTorch backends. Each loss exists as a function (returning one
 value per image or per pixel, like ``keras.losses.categorical_crossentropy``) and as a
@@ -34,13 +49,18 @@ __all__ = [
 ]
 
 
-def _check_rank(name: str, tensor) -> None:
+def _tensors(y_true, y_pred):
+    """``y_true`` and ``y_pred`` as tensors of ``y_pred``'s dtype, rank checked."""
+    y_pred = ops.convert_to_tensor(y_pred)
+    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
     # Rank is static on every backend, so this check also runs while tracing.
-    if len(tensor.shape) < 3:
-        raise ValueError(
-            f"Expected {name} to have shape (batch, ..., channels) with at least one "
-            f"spatial axis. Received: {name}.shape={tuple(tensor.shape)}"
+    if len(y_pred.shape) < 3:
+        raise _validate.error(
+            "y_pred",
+            y_pred,
+            "to have shape (batch, ..., channels) with at least one spatial axis",
         )
+    return y_true, y_pred
 
 
 def soft_dice(y_true, y_pred, smooth: float = 1.0):
@@ -68,14 +88,10 @@ def soft_dice(y_true, y_pred, smooth: float = 1.0):
         Tensor of shape ``(B,)`` with the soft Dice of each image, in [0, 1].
     """
     smooth = _validate.non_negative("smooth", smooth)
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
-    _check_rank("y_pred", y_pred)
+    y_true, y_pred = _tensors(y_true, y_pred)
     if tuple(y_true.shape) != tuple(y_pred.shape):
-        raise ValueError(
-            "Expected y_true and y_pred to have the same shape. "
-            f"Received: y_true.shape={tuple(y_true.shape)}, "
-            f"y_pred.shape={tuple(y_pred.shape)}"
+        raise _validate.error(
+            "y_true", y_true, f"to have the shape of y_pred, {tuple(y_pred.shape)}"
         )
     spatial = tuple(range(1, len(y_pred.shape) - 1))
     intersection = ops.sum(y_true * y_pred, axis=spatial)  # (B, C)
@@ -123,21 +139,19 @@ def log_dice_loss(y_true, y_pred, smooth: float = 1.0):
 
 
 def _split_weight_channel(y_true, y_pred):
-    y_pred = ops.convert_to_tensor(y_pred)
-    y_true = ops.cast(ops.convert_to_tensor(y_true), y_pred.dtype)
-    _check_rank("y_pred", y_pred)
+    y_true, y_pred = _tensors(y_true, y_pred)
     if (
         len(y_true.shape) != len(y_pred.shape)
         or y_true.shape[-1] is None
         or y_pred.shape[-1] is None
         or y_true.shape[-1] != y_pred.shape[-1] + 1
     ):
-        raise ValueError(
-            "Expected y_true to be y_pred's shape with one extra last channel holding "
-            "the weight map, i.e. (B, H, W, C + 1); build it with "
-            "course.losses.with_weight_channel(targets, weights). "
-            f"Received: y_true.shape={tuple(y_true.shape)}, "
-            f"y_pred.shape={tuple(y_pred.shape)}"
+        raise _validate.error(
+            "y_true",
+            y_true,
+            f"to have the shape of y_pred, {tuple(y_pred.shape)}, with one extra last "
+            "channel holding the weight map, i.e. (B, H, W, C + 1); build it with "
+            "course.losses.with_weight_channel(targets, weights)",
         )
     return y_true[..., :-1], y_true[..., -1], y_pred
 
@@ -194,21 +208,18 @@ def with_weight_channel(targets, weights) -> np.ndarray:
     targets = np.asarray(targets, dtype=np.float32)
     weights = np.asarray(weights, dtype=np.float32)
     if targets.ndim < 3:
-        raise ValueError(
-            "Expected targets to have shape (B, H, W, C). "
-            f"Received: targets.shape={targets.shape}"
-        )
+        raise _validate.error("targets", targets, "to have shape (B, H, W, C)")
     if weights.shape == targets.shape[:-1]:
         weights = weights[..., None]
     if weights.shape != targets.shape[:-1] + (1,):
-        raise ValueError(
-            f"Expected weights to have shape {targets.shape[:-1]} (targets without "
-            f"their channel axis). Received: weights.shape={weights.shape}"
+        raise _validate.error(
+            "weights",
+            weights,
+            f"to have shape {targets.shape[:-1]} (targets without their channel axis)",
         )
     if np.any(weights < 0) or not np.all(np.isfinite(weights)):
-        raise ValueError(
-            "Expected weights to be finite and >= 0. "
-            f"Received: weights.min()={float(np.min(weights))!r}"
+        raise _validate.error(
+            "weights.min()", float(np.min(weights)), "to be >= 0, every weight finite"
         )
     return np.concatenate([targets, weights], axis=-1)
 
@@ -219,23 +230,27 @@ class DiceLoss(keras.losses.Loss):
 
     Args:
         smooth: non-negative smoothing term.
-        name: loss name.
+        name: loss name (default: the function's, ``"dice_loss"``).
         reduction: Keras reduction of the per-image values (default: batch mean).
         dtype: computation dtype.
     """
 
+    # The per-image loss this class reduces; LogDiceLoss swaps it.
+    _function = staticmethod(dice_loss)
+
     def __init__(
         self,
         smooth: float = 1.0,
-        name: str = "dice_loss",
+        name: str | None = None,
         reduction: str = "sum_over_batch_size",
         dtype=None,
     ):
+        name = name or self._function.__name__
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.smooth = _validate.non_negative("smooth", smooth)
 
     def call(self, y_true, y_pred):
-        return dice_loss(y_true, y_pred, self.smooth)
+        return self._function(y_true, y_pred, self.smooth)
 
     def get_config(self):
         return {**super().get_config(), "smooth": self.smooth}
@@ -243,19 +258,12 @@ class DiceLoss(keras.losses.Loss):
 
 @keras.saving.register_keras_serializable(package="course")
 class LogDiceLoss(DiceLoss):
-    """Log-Dice loss as a Keras loss; see `log_dice_loss`."""
+    """Log-Dice loss as a Keras loss; see `log_dice_loss`.
 
-    def __init__(
-        self,
-        smooth: float = 1.0,
-        name: str = "log_dice_loss",
-        reduction: str = "sum_over_batch_size",
-        dtype=None,
-    ):
-        super().__init__(smooth=smooth, name=name, reduction=reduction, dtype=dtype)
+    Same arguments as `DiceLoss`; the default name is ``"log_dice_loss"``.
+    """
 
-    def call(self, y_true, y_pred):
-        return log_dice_loss(y_true, y_pred, self.smooth)
+    _function = staticmethod(log_dice_loss)
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -280,12 +288,7 @@ class PixelWeightedCrossentropy(keras.losses.Loss):
         dtype=None,
     ):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
-        if not isinstance(from_logits, bool):
-            raise TypeError(
-                "Expected from_logits to be a bool. "
-                f"Received: from_logits={from_logits!r}"
-            )
-        self.from_logits = from_logits
+        self.from_logits = _validate.boolean("from_logits", from_logits)
 
     def call(self, y_true, y_pred):
         return pixel_weighted_crossentropy(y_true, y_pred, self.from_logits)

@@ -1,14 +1,22 @@
-"""Segmentation and image-quality metrics.
+"""Overlap metrics for segmentation and image-quality metrics for denoising.
 
-* `IoU` and `Dice`: stateful ``keras.metrics.Metric`` subclasses (``keras.ops`` only,
-  so they run on every backend) that accumulate per-class intersections and sizes over
-  batches, so the value after an epoch is the dataset-level score rather than the
-  mean of per-batch scores.
-* `iou`, `dice`: the same scores as plain numpy functions for evaluation.
-* `psnr`, `ssim`, `snr`, `cnr`: image quality for denoising (lecture 08; seed 003
-  quotes SNR, CNR and SSIM for the OCT denoising of Devalla et al., "A deep learning
-  approach to denoise optical coherence tomography images of the optic nerve head",
-  Scientific Reports 9, 2019).
+Used in lectures 08 and 09.
+
+* `IoU` and `Dice`: stateful ``keras.metrics.Metric`` subclasses that accumulate
+  per-class intersections and sizes over batches, so the value after an epoch is the
+  dataset-level score rather than the mean of per-batch scores (for
+  ``model.compile(metrics=...)``).
+* `iou`, `dice`: the same scores as plain numpy functions; lecture 09 scores its
+  patch classifier, FCN and U-Net with them.
+* `psnr`, `ssim`, `snr`, `cnr`: image quality; lecture 08 compares its denoising
+  autoencoder with a Gaussian filter by PSNR, SSIM and CNR (seed 003 quotes SNR, CNR
+  and SSIM for the OCT denoising of Devalla et al., "A deep learning approach to
+  denoise optical coherence tomography images of the optic nerve head", Scientific
+  Reports 9, 2019); `course.saliency`'s sanity checks (lecture 11) compare saliency
+  maps by `ssim` (Wang et al. 2004).
+
+``keras.ops`` and numpy only, so every metric runs on the TensorFlow, JAX and PyTorch
+backends; `ssim` wraps scikit-image.
 """
 
 from __future__ import annotations
@@ -22,13 +30,30 @@ from course import _validate
 __all__ = ["IoU", "Dice", "iou", "dice", "psnr", "ssim", "snr", "cnr"]
 
 
+def _iou_terms(intersection, true_size, pred_size):
+    """IoU ``|A & B| / |A | B|`` as (numerator, denominator), from the three counts."""
+    return intersection, true_size + pred_size - intersection
+
+
+def _dice_terms(intersection, true_size, pred_size):
+    """Dice ``2 |A & B| / (|A| + |B|)`` as (numerator, denominator)."""
+    return 2.0 * intersection, true_size + pred_size
+
+
 class _OverlapMetric(keras.metrics.Metric):
-    """Accumulates per-class intersection, target size and prediction size."""
+    """Accumulates per-class intersection, target size and prediction size.
+
+    A subclass names its score's formula (``_terms``, one of the ``_*_terms``
+    functions that the numpy `iou` and `dice` use too) and its default name.
+    """
+
+    _terms = None
+    _default_name = None
 
     def __init__(
         self, num_classes: int = 1, threshold: float = 0.5, name=None, dtype=None
     ):
-        super().__init__(name=name, dtype=dtype)
+        super().__init__(name=name or self._default_name, dtype=dtype)
         self.num_classes = _validate.positive_int("num_classes", num_classes)
         self.threshold = _validate.fraction("threshold", threshold)
         shape = (self.num_classes,)
@@ -48,9 +73,8 @@ class _OverlapMetric(keras.metrics.Metric):
         y_pred = ops.convert_to_tensor(y_pred)
         y_true = ops.convert_to_tensor(y_true)
         if y_pred.shape[-1] != self.num_classes:
-            raise ValueError(
-                f"Expected y_pred to have num_classes={self.num_classes} channels. "
-                f"Received: y_pred.shape={tuple(y_pred.shape)}"
+            raise _validate.error(
+                "y_pred", y_pred, f"to have num_classes={self.num_classes} channels"
             )
         if self.num_classes == 1:
             true = ops.cast(y_true > 0.5, self.dtype)
@@ -91,11 +115,10 @@ class _OverlapMetric(keras.metrics.Metric):
         self.true_size.assign_add(ops.sum(true, axis=0))
         self.pred_size.assign_add(ops.sum(pred, axis=0))
 
-    def _per_class(self):
-        raise NotImplementedError
-
     def result(self):
-        numerator, denominator = self._per_class()
+        numerator, denominator = self._terms(
+            self.intersection, self.true_size, self.pred_size
+        )
         present = denominator > 0
         # A class absent from both target and prediction is not scored; if no class is
         # present at all, the (empty) prediction is perfect.
@@ -129,55 +152,53 @@ class IoU(_OverlapMetric):
 
     Args:
         num_classes: 1 for sigmoid masks, C >= 2 for softmax outputs.
-        threshold: foreground threshold for the binary case.
-        name: metric name.
+        threshold: foreground threshold for the binary case, in [0, 1).
+        name: metric name (default ``"iou"``).
         dtype: accumulator dtype.
     """
 
-    def __init__(self, num_classes=1, threshold=0.5, name="iou", dtype=None):
-        super().__init__(num_classes, threshold, name=name, dtype=dtype)
-
-    def _per_class(self):
-        union = self.true_size + self.pred_size - self.intersection
-        return self.intersection, union
+    _terms = staticmethod(_iou_terms)
+    _default_name = "iou"
 
 
 @keras.saving.register_keras_serializable(package="course")
 class Dice(_OverlapMetric):
     """Dice coefficient (F1 score), ``2 |A & B| / (|A| + |B|)``, as a metric.
 
-    Same thresholding, class averaging and accumulation as `IoU`.
-
-    Args:
-        num_classes: 1 for sigmoid masks, C >= 2 for softmax outputs.
-        threshold: foreground threshold for the binary case.
-        name: metric name.
-        dtype: accumulator dtype.
+    Same arguments, thresholding, class averaging and accumulation as `IoU`; the
+    default name is ``"dice"``.
     """
 
-    def __init__(self, num_classes=1, threshold=0.5, name="dice", dtype=None):
-        super().__init__(num_classes, threshold, name=name, dtype=dtype)
-
-    def _per_class(self):
-        return 2.0 * self.intersection, self.true_size + self.pred_size
+    _terms = staticmethod(_dice_terms)
+    _default_name = "dice"
 
 
-def _binary_masks(y_true, y_pred, threshold):
-    threshold = _validate.fraction("threshold", threshold)
-    true = np.asarray(y_true)
-    pred = np.asarray(y_pred)
-    if true.shape != pred.shape:
-        raise ValueError(
-            "Expected y_true and y_pred to have the same shape. "
-            f"Received: y_true.shape={true.shape}, y_pred.shape={pred.shape}"
+def _same_shape(name: str, array, reference_name: str, reference) -> None:
+    """Raises unless ``array`` has the shape of ``reference``."""
+    if array.shape != reference.shape:
+        raise _validate.error(
+            name, array, f"to have the shape of {reference_name}, {reference.shape}"
         )
+
+
+def _overlap(y_true, y_pred, threshold, terms) -> float:
+    """One overlap score of two binary masks; 1.0 when both are empty."""
+    threshold = _validate.fraction("threshold", threshold)
+    true, pred = np.asarray(y_true), np.asarray(y_pred)
+    _same_shape("y_pred", pred, "y_true", true)
     for name, array in (("y_true", true), ("y_pred", pred)):
         if array.dtype.kind not in "biuf":
-            raise TypeError(
-                f"Expected {name} to be a boolean or numeric mask. "
-                f"Received: {name}.dtype={array.dtype}"
+            raise _validate.error(
+                f"{name}.dtype",
+                array.dtype,
+                "to be boolean or numeric (a mask)",
+                TypeError,
             )
-    return true > threshold, pred > threshold
+    true, pred = true > threshold, pred > threshold
+    numerator, denominator = terms(
+        np.count_nonzero(true & pred), np.count_nonzero(true), np.count_nonzero(pred)
+    )
+    return 1.0 if denominator == 0 else numerator / denominator
 
 
 def iou(y_true, y_pred, threshold: float = 0.5) -> float:
@@ -195,49 +216,28 @@ def iou(y_true, y_pred, threshold: float = 0.5) -> float:
     Returns:
         IoU in [0, 1] as a Python float.
     """
-    true, pred = _binary_masks(y_true, y_pred, threshold)
-    union = np.count_nonzero(true | pred)
-    return 1.0 if union == 0 else np.count_nonzero(true & pred) / union
+    return _overlap(y_true, y_pred, threshold, _iou_terms)
 
 
 def dice(y_true, y_pred, threshold: float = 0.5) -> float:
     """Dice coefficient ``2 |A & B| / (|A| + |B|)`` of two binary masks.
 
-    Related to IoU by ``dice = 2 J / (1 + J)``. Two empty masks give 1.0.
-
-    Args:
-        y_true: target mask, any shape.
-        y_pred: predicted mask or probabilities, same shape.
-        threshold: foreground threshold in [0, 1).
+    Related to IoU by ``dice = 2 J / (1 + J)``. Two empty masks give 1.0. Arguments
+    as for `iou`.
 
     Returns:
         Dice coefficient in [0, 1] as a Python float.
     """
-    true, pred = _binary_masks(y_true, y_pred, threshold)
-    total = np.count_nonzero(true) + np.count_nonzero(pred)
-    return 1.0 if total == 0 else 2.0 * np.count_nonzero(true & pred) / total
+    return _overlap(y_true, y_pred, threshold, _dice_terms)
 
 
 def _image_pair(reference, image):
     reference = np.asarray(reference, dtype=np.float64)
     image = np.asarray(image, dtype=np.float64)
-    if reference.shape != image.shape:
-        raise ValueError(
-            "Expected reference and image to have the same shape. "
-            f"Received: reference.shape={reference.shape}, image.shape={image.shape}"
-        )
+    _same_shape("image", image, "reference", reference)
     if reference.size == 0:
-        raise ValueError(
-            f"Expected non-empty images. Received: reference.shape={reference.shape}"
-        )
+        raise _validate.error("reference", reference, "to be a non-empty image")
     return reference, image
-
-
-def _positive(name, value) -> float:
-    value = _validate.non_negative(name, value)
-    if value == 0:
-        raise ValueError(f"Expected {name} to be > 0. Received: {name}={value!r}")
-    return value
 
 
 def psnr(reference, image, data_range: float = 1.0) -> float:
@@ -256,7 +256,7 @@ def psnr(reference, image, data_range: float = 1.0) -> float:
     Returns:
         PSNR in dB as a Python float.
     """
-    data_range = _positive("data_range", data_range)
+    data_range = _validate.positive("data_range", data_range)
     reference, image = _image_pair(reference, image)
     mse = float(np.mean((reference - image) ** 2))
     return float("inf") if mse == 0 else float(10.0 * np.log10(data_range**2 / mse))
@@ -281,12 +281,13 @@ def ssim(reference, image, data_range: float = 1.0) -> float:
     """
     from skimage.metrics import structural_similarity
 
-    data_range = _positive("data_range", data_range)
+    data_range = _validate.positive("data_range", data_range)
     reference, image = _image_pair(reference, image)
     if reference.ndim not in (2, 3) or min(reference.shape[:2]) < 7:
-        raise ValueError(
-            "Expected images of shape (H, W) or (H, W, C) with H, W >= 7 (the SSIM "
-            f"window is 7x7). Received: reference.shape={reference.shape}"
+        raise _validate.error(
+            "reference",
+            reference,
+            "to have shape (H, W) or (H, W, C) with H, W >= 7 (the SSIM window is 7x7)",
         )
     channel_axis = -1 if reference.ndim == 3 else None
     return float(
@@ -315,8 +316,8 @@ def snr(reference, image) -> float:
     signal = float(np.sum(reference**2))
     noise = float(np.sum((image - reference) ** 2))
     if signal == 0:
-        raise ValueError(
-            "Expected reference to have non-zero power. Received: reference=all zeros"
+        raise _validate.error(
+            "power of reference", signal, "to be > 0 (an all-zero reference has none)"
         )
     return float("inf") if noise == 0 else float(10.0 * np.log10(signal / noise))
 
@@ -346,20 +347,10 @@ def cnr(image, foreground_mask, background_mask) -> float:
     ):
         mask = np.asarray(mask)
         if mask.dtype != bool:
-            raise TypeError(
-                f"Expected {name} to be a boolean array. Received: {name}.dtype="
-                f"{mask.dtype}"
-            )
-        if mask.shape != image.shape:
-            raise ValueError(
-                f"Expected {name} to have the image's shape {image.shape}. "
-                f"Received: {name}.shape={mask.shape}"
-            )
+            raise _validate.error(f"{name}.dtype", mask.dtype, "to be bool", TypeError)
+        _same_shape(name, mask, "image", image)
         if not mask.any():
-            raise ValueError(
-                f"Expected {name} to select at least one pixel. "
-                f"Received: {name} with no True value"
-            )
+            raise _validate.error(name, mask, "to select at least one pixel (a True)")
         masks.append(mask)
     foreground, background = image[masks[0]], image[masks[1]]
     contrast = abs(float(foreground.mean()) - float(background.mean()))

@@ -1,9 +1,10 @@
 """Headline results of the notebooks, and checks of each lesson's claim.
 
-A notebook's conclusion calls :func:`record` with its measured headline (e.g. the
-test accuracy and the data it was measured on) and :func:`claim` for the lesson's
-claim, so a run fails loudly - in the tests' smoke profile too - when the claim
-breaks. ``make course`` collects the records into its summary table.
+Used in every lecture. Each notebook's conclusion calls :func:`record` with the
+measured headline (e.g. the test accuracy and the data it was measured on) and
+:func:`claim` for each of the lesson's claims, so a run fails loudly - in the tests'
+smoke profile too - when a claim breaks. ``make course`` (:mod:`course.run_course`)
+collects the records into its summary table with :func:`load`.
 
 In a GPU rehearsal (``COURSE_GPU_REHEARSAL``, see :mod:`course.config`) a notebook
 trains a couple of steps per epoch, far too few to reach its lesson's result, so
@@ -18,6 +19,8 @@ import math
 import os
 import tempfile
 from pathlib import Path
+
+from course import _validate
 
 RESULTS_ENV = "COURSE_RESULTS_DIR"
 
@@ -44,10 +47,7 @@ def claim(description, value, *, at_least=None, at_most=None):
         ValueError: neither bound is given.
     """
     if at_least is None and at_most is None:
-        raise ValueError(
-            "Expected at_least or at_most to be given. Received: at_least=None, "
-            "at_most=None"
-        )
+        raise _validate.error("at_least", at_least, "or at_most to be given")
     value = float(value)
     ok = not math.isnan(value)
     if at_least is not None:
@@ -98,8 +98,8 @@ def record(notebook, metric, value, data, **extra):
         The record as a dict.
     """
     entry = {
-        "notebook": notebook,
-        "metric": metric,
+        "notebook": _validate.string("notebook", notebook),
+        "metric": _validate.string("metric", metric),
         "value": float(value),
         "data": data,
     }

@@ -1,5 +1,9 @@
 """Runs the lecture notebooks headless and prints a summary table (``make course``).
 
+No lecture imports this module: it runs every lecture notebook in ``notebooks/``
+(the rows of `course.curriculum`) and gathers the headline each one records with
+`course.results`.
+
 Usage::
 
     python -m course.run_course                      # every notebook, full profile
@@ -19,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from course import config, results
+from course import _validate, config, results
 
 
 def _root(root: str | None) -> Path:
@@ -28,7 +32,7 @@ def _root(root: str | None) -> Path:
     The package is installed from a wheel (``make course``), so its own location says
     nothing about where the checkout is.
     """
-    path = Path(root) if root is not None else Path.cwd()
+    path = _validate.path("root", root, allow_none=True) or Path.cwd()
     if not (path / "notebooks").is_dir():
         raise SystemExit(
             f"run_course needs the source checkout (it runs notebooks/*.ipynb), and "
@@ -43,6 +47,12 @@ def run_notebook(
 ) -> float:
     """Executes one notebook in its folder and writes the executed copy atomically.
 
+    Args:
+        path: the notebook, ``notebooks/NN_*.ipynb``.
+        output_dir: folder for the executed copy (same file name).
+        profile: ``course.config.PROFILES`` entry the kernel runs under.
+        timeout: seconds per cell, or None for no limit.
+
     Returns:
         The wall time in seconds.
 
@@ -50,6 +60,10 @@ def run_notebook(
         nbclient.exceptions.CellExecutionError: a cell failed (the executed copy,
             with the error, is still written for inspection).
     """
+    path = _validate.path("path", path)
+    output_dir = _validate.path("output_dir", output_dir)
+    profile = _validate.choice("profile", profile, config.PROFILES)
+    timeout = _validate.integer("timeout", timeout, allow_none=True)
     import nbformat
     from nbclient import NotebookClient
 
@@ -73,6 +87,23 @@ def run_notebook(
         os.chmod(temp, 0o644)  # mkstemp makes it private; the copy is for reading
         os.replace(temp, output_dir / path.name)
     return elapsed
+
+
+def _summary(rows, failed, records) -> str:
+    """The Markdown table of wall times and recorded headlines, one row a notebook."""
+    lines = [
+        "| notebook | wall time | headline | value | data |",
+        "|---|---|---|---|---|",
+    ]
+    for name, seconds in rows:
+        entry = records.get(name, {})
+        value = entry.get("value")
+        lines.append(
+            f"| {name} | {'failed' if name in failed else f'{seconds:.0f} s'} | "
+            f"{entry.get('metric', '-')} | "
+            f"{'-' if value is None else f'{value:.4g}'} | {entry.get('data', '-')} |"
+        )
+    return "\n".join(lines)
 
 
 def main(argv=None) -> int:
@@ -119,19 +150,7 @@ def main(argv=None) -> int:
         print(f"   done in {seconds:.0f} s", flush=True)
 
     records = results.load(results_dir) if results_dir.exists() else {}
-    lines = [
-        "| notebook | wall time | headline | value | data |",
-        "|---|---|---|---|---|",
-    ]
-    for name, seconds in rows:
-        entry = records.get(name, {})
-        value = entry.get("value")
-        lines.append(
-            f"| {name} | {'failed' if name in failed else f'{seconds:.0f} s'} | "
-            f"{entry.get('metric', '-')} | "
-            f"{'-' if value is None else f'{value:.4g}'} | {entry.get('data', '-')} |"
-        )
-    summary = "\n".join(lines)
+    summary = _summary(rows, failed, records)
     print("\n" + summary)
     (root / "build").mkdir(exist_ok=True)
     (root / "build" / "summary.md").write_text(summary + "\n", encoding="utf-8")

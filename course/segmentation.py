@@ -1,6 +1,19 @@
-"""Mask utilities for U-Net segmentation (lecture 09): weight maps and instances.
+"""Masks, instance labels and weight maps for segmentation.
 
-numpy and ``scipy.ndimage`` only. Label images are 2-D integer arrays with 0 for the
+Used in lecture 09. The lecture segments synthetic nuclei three ways (a patch
+classifier, a plain fully convolutional network, a U-Net); this module holds what the
+masks need:
+
+* `instances_from_mask`, `separate_instances`, `touching_borders`: from a semantic
+  mask to instances and back, and the thin background lines between touching nuclei;
+* `two_nearest_distances`, `class_weight_map`, `unet_weight_map`: the loss weight map
+  of Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for Biomedical Image
+  Segmentation", MICCAI 2015, eq. 2 (fed to `course.losses.PixelWeightedCrossentropy`);
+* `patches_at`, `predict_by_patches`: patch-based segmentation, the method fully
+  convolutional networks replaced.
+
+It imports numpy and ``scipy.ndimage`` only (`predict_by_patches` checks and calls
+the Keras model it is given). Label images are 2-D integer arrays with 0 for the
 background and 1..N for the objects (instances).
 """
 
@@ -23,21 +36,26 @@ __all__ = [
 ]
 
 
+def _array(name: str, value, *axes: str) -> np.ndarray:
+    """Returns ``value`` as an array with one axis per name in ``axes``."""
+    array = np.asarray(value)
+    if array.ndim != len(axes):
+        raise _validate.error(name, array, f"to have shape ({', '.join(axes)})")
+    return array
+
+
 def _label_image(labels) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(
-            "Expected labels to be an integer instance label image (0 = background, "
-            f"1..N = objects). Received: labels.dtype={labels.dtype}"
+        raise _validate.error(
+            "labels.dtype",
+            labels.dtype,
+            "to be an integer type (instance labels: 0 = background, 1..N = objects)",
+            TypeError,
         )
-    if labels.ndim != 2:
-        raise ValueError(
-            f"Expected labels to be a 2-D array. Received: labels.shape={labels.shape}"
-        )
+    labels = _array("labels", labels, "height", "width")
     if labels.size and labels.min() < 0:
-        raise ValueError(
-            f"Expected labels to be >= 0. Received: labels.min()={int(labels.min())}"
-        )
+        raise _validate.error("labels.min()", int(labels.min()), "to be >= 0")
     return labels
 
 
@@ -92,18 +110,21 @@ def class_weight_map(labels, class_weights="balanced") -> np.ndarray:
         weights = labels.size / (2.0 * np.maximum(counts, 1))
     elif isinstance(class_weights, dict):
         if set(class_weights) != {0, 1}:
-            raise ValueError(
-                "Expected class_weights to have the keys 0 (background) and 1 "
-                f"(foreground). Received: class_weights={class_weights!r}"
+            raise _validate.error(
+                "class_weights",
+                class_weights,
+                "to have the keys 0 (background) and 1 (foreground)",
             )
         weights = [
             _validate.non_negative(f"class_weights[{key}]", class_weights[key])
             for key in (0, 1)
         ]
     else:
-        raise TypeError(
-            'Expected class_weights to be "balanced", None or a dict {0: w, 1: w}. '
-            f"Received: class_weights={class_weights!r}"
+        raise _validate.error(
+            "class_weights",
+            class_weights,
+            'to be "balanced", None or a dict {0: w, 1: w}',
+            TypeError,
         )
     return np.where(foreground, weights[1], weights[0]).astype(np.float32)
 
@@ -138,9 +159,7 @@ def unet_weight_map(
     """
     labels = _label_image(labels)
     w0 = _validate.non_negative("w0", w0)
-    sigma = _validate.non_negative("sigma", sigma)
-    if sigma == 0:
-        raise ValueError(f"Expected sigma to be > 0. Received: sigma={sigma!r}")
+    sigma = _validate.positive("sigma", sigma)
     weights = class_weight_map(labels, class_weights).astype(np.float64)
     if w0 > 0:
         d1, d2 = two_nearest_distances(labels)
@@ -163,16 +182,11 @@ def instances_from_mask(mask, min_size: int = 1, connectivity: int = 1) -> np.nd
         ``int32`` array of shape ``(H, W)``: 0 = background, objects numbered
         1..N consecutively in raster order of their first pixel.
     """
-    mask = np.asarray(mask)
-    if mask.ndim != 2:
-        raise ValueError(
-            f"Expected mask to be a 2-D array. Received: mask.shape={mask.shape}"
-        )
+    mask = _array("mask", mask, "height", "width")
     if mask.dtype != bool:
         if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
-            raise ValueError(
-                "Expected mask to be boolean or hold only 0 and 1. "
-                f"Received: mask.dtype={mask.dtype}"
+            raise _validate.error(
+                "mask.dtype", mask.dtype, "to be bool, or numeric holding only 0 and 1"
             )
         mask = mask.astype(bool)
     min_size = _validate.positive_int("min_size", min_size)
@@ -203,11 +217,7 @@ def touching_borders(labels, max_distance: float = 2.0) -> np.ndarray:
         Boolean array of shape ``(H, W)``.
     """
     labels = _label_image(labels)
-    max_distance = _validate.non_negative("max_distance", max_distance)
-    if max_distance == 0:
-        raise ValueError(
-            f"Expected max_distance to be > 0. Received: max_distance={max_distance!r}"
-        )
+    max_distance = _validate.positive("max_distance", max_distance)
     _, d2 = two_nearest_distances(labels)
     return (labels == 0) & (d2 <= max_distance)
 
@@ -244,12 +254,10 @@ def separate_instances(labels) -> np.ndarray:
     return separated
 
 
-def _check_patch_size(size) -> int:
+def _patch_size(size) -> int:
     size = _validate.positive_int("size", size)
     if size % 2 == 0:
-        raise ValueError(
-            f"Expected an odd patch size (centred on its pixel). Received: size={size}"
-        )
+        raise _validate.error("size", size, "to be odd (a patch centred on its pixel)")
     return size
 
 
@@ -269,13 +277,8 @@ def patches_at(images, index, rows, cols, size=27) -> np.ndarray:
     Returns:
         ``(m, size, size, C)`` patches, same dtype as ``images``.
     """
-    size = _check_patch_size(size)
-    images = np.asarray(images)
-    if images.ndim != 4:
-        raise ValueError(
-            "Expected images of shape (n, height, width, channels). "
-            f"Received: images.shape={images.shape}"
-        )
+    size = _patch_size(size)
+    images = _array("images", images, "n", "height", "width", "channels")
     half = size // 2
     padded = np.pad(images, ((0, 0), (half, half), (half, half), (0, 0)), "reflect")
     index, rows, cols = (np.asarray(a, dtype=np.int64) for a in (index, rows, cols))
@@ -302,13 +305,10 @@ def predict_by_patches(model, image, size=27, batch_size=4096) -> np.ndarray:
     Returns:
         ``(H, W)`` float32 foreground probabilities.
     """
-    size = _check_patch_size(size)
-    image = np.asarray(image)
-    if image.ndim != 3:
-        raise ValueError(
-            "Expected image of shape (height, width, channels). "
-            f"Received: image.shape={image.shape}"
-        )
+    model = _validate.model("model", model)
+    size = _patch_size(size)
+    image = _array("image", image, "height", "width", "channels")
+    batch_size = _validate.positive_int("batch_size", batch_size)
     height, width = image.shape[:2]
     rows, cols = np.divmod(np.arange(height * width), width)
     probabilities = np.empty(height * width, dtype=np.float32)

@@ -69,6 +69,11 @@ def test_arrays_are_summarised_by_shape():
     assert str(error) == "Expected images to be 4-D. Received: images.shape=(2, 28, 28)"
 
 
+def test_scalars_and_dtypes_print_themselves():
+    assert _validate.received("x", np.int64(-1)) == "Received: x=np.int64(-1)"
+    assert _validate.received("x.dtype", np.dtype(bool)) == "Received: x.dtype=bool"
+
+
 def test_model_requires_inputs_when_functional():
     import keras
 

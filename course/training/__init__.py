@@ -9,7 +9,7 @@ split:
 - :mod:`course.training.history`: the one parser of a ``History``, a dict of
   per-epoch lists or several runs; shared with ``plots.training_curves``.
 - :mod:`course.training.diagnosis`: ``summarize_history`` and ``diagnose_fit``
-  (lecture 02).
+  (lecture 02), ``epochs_to_reach`` (lecture 05).
 - :mod:`course.training.gradients`: ``gradient_norms`` (lecture 06).
 - :mod:`course.training.distribution`: ``distribute`` and ``Distribution``
   (lecture 12).
@@ -25,7 +25,12 @@ package works on every Keras backend.
 # ``monkeypatch.setattr(training.time, "strftime", ...)``.
 import time  # noqa: F401
 
-from course.training.diagnosis import FIT_VERDICTS, diagnose_fit, summarize_history
+from course.training.diagnosis import (
+    FIT_VERDICTS,
+    diagnose_fit,
+    epochs_to_reach,
+    summarize_history,
+)
 from course.training.distribution import STRATEGIES, Distribution, distribute
 from course.training.gradients import gradient_norms
 from course.training.runs import (
@@ -52,6 +57,7 @@ __all__ = [
     "callbacks",
     "clear_backup",
     "diagnose_fit",
+    "epochs_to_reach",
     "distribute",
     "gradient_norms",
     "run_dir",
