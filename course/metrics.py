@@ -8,6 +8,8 @@ Used in lectures 08 and 09.
   ``model.compile(metrics=...)``).
 * `iou`, `dice`: the same scores as plain numpy functions; lecture 09 scores its
   patch classifier, FCN and U-Net with them.
+* `mean_over_images`: a per-image score averaged over a batch, as the papers
+  report it (one score per test image, then the mean).
 * `psnr`, `ssim`, `snr`, `cnr`: image quality; lecture 08 compares its denoising
   autoencoder with a Gaussian filter by PSNR, SSIM and CNR (seed 003 quotes SNR, CNR
   and SSIM for the OCT denoising of Devalla et al., "A deep learning approach to
@@ -27,7 +29,17 @@ from keras import ops
 
 from course import _validate
 
-__all__ = ["IoU", "Dice", "iou", "dice", "psnr", "ssim", "snr", "cnr"]
+__all__ = [
+    "IoU",
+    "Dice",
+    "iou",
+    "dice",
+    "psnr",
+    "ssim",
+    "snr",
+    "cnr",
+    "mean_over_images",
+]
 
 
 def _iou_terms(intersection, true_size, pred_size):
@@ -358,3 +370,32 @@ def cnr(image, foreground_mask, background_mask) -> float:
     if noise == 0:
         return float("inf") if contrast > 0 else 0.0
     return contrast / noise
+
+
+def mean_over_images(metric, *batches, **kwargs) -> float:
+    """The mean of a per-image metric over a batch of images.
+
+    Image-quality and overlap scores are reported per test image and then averaged
+    (not computed once over the whole stack, which would weight large objects and
+    bright images more): ``mean_over_images(psnr, clean, denoised)`` is the mean
+    of ``psnr(clean[i], denoised[i])``.
+
+    Args:
+        metric: a function of one image from each batch, e.g. `psnr`, `ssim`,
+            `iou`, `dice` or `cnr`.
+        *batches: arrays (or sequences) of the same length, one image per entry.
+        **kwargs: passed to ``metric`` (e.g. ``data_range=255``).
+
+    Returns:
+        The mean score as a Python float.
+    """
+    _validate.function("metric", metric)
+    if not batches:
+        raise _validate.error("batches", batches, "to hold at least one batch")
+    lengths = [len(batch) for batch in batches]
+    if len(set(lengths)) != 1 or lengths[0] == 0:
+        raise _validate.error(
+            "batches", lengths, "to have the same, non-zero number of images"
+        )
+    scores = [metric(*images, **kwargs) for images in zip(*batches, strict=True)]
+    return float(np.mean(scores))

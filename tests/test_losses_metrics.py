@@ -268,6 +268,38 @@ def test_image_quality():
     assert metrics.ssim(rgb, rgb) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize(
+    "metric, batches, kwargs, expected",
+    [
+        (metrics.psnr, (np.zeros((2, 4, 4)), np.full((2, 4, 4), 0.1)), {}, 20.0),
+        (
+            metrics.psnr,
+            (np.zeros((1, 4)), np.full((1, 4), 25.5)),
+            {"data_range": 255},
+            20,
+        ),
+        (metrics.iou, ([[1, 1, 0, 0], [1, 0, 0, 0]], [[1, 0, 0, 0]] * 2), {}, 0.75),
+    ],
+)
+def test_mean_over_images_averages_per_image_scores(metric, batches, kwargs, expected):
+    assert metrics.mean_over_images(metric, *batches, **kwargs) == pytest.approx(
+        expected
+    )
+
+
+@pytest.mark.parametrize(
+    "args, error",
+    [
+        ((None, np.zeros((2, 2))), TypeError),
+        ((metrics.psnr,), ValueError),
+        ((metrics.psnr, np.zeros((2, 2)), np.zeros((3, 2))), ValueError),
+    ],
+)
+def test_mean_over_images_rejects(args, error):
+    with pytest.raises(error, match="Received: "):
+        metrics.mean_over_images(*args)
+
+
 def test_cnr():
     # Background alternates 1 and 3 (mean 2, std 1); foreground is constant 7.
     image = np.array([[1, 3, 1, 3], [7, 7, 7, 7]], dtype=float)
