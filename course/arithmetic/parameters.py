@@ -1,0 +1,91 @@
+"""Parameter counts of convolutional layers (lecture 03).
+
+The lecture's formula: a ``k x k`` kernel from ``m`` to ``n`` channels has
+``(k^2 m + 1) n`` parameters, so two 3x3 layers (20 weights per channel pair)
+see as far as one 5x5 layer (26) with fewer weights; grouped and depthwise
+convolutions divide the count further. Lectures 05 and 06 set these counts next
+to the published tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+from course import _validate
+from course.arithmetic._common import relation_error
+
+__all__ = ["conv_params"]
+
+
+def _kernel_area(k) -> int:
+    """``K``, the product of the kernel sizes (``k * k`` for an integer ``k``)."""
+    if _validate._is_int(k):  # A square 2-D kernel, k x k.
+        return _validate.positive_int("k", k) ** 2
+    if isinstance(k, (tuple, list)) and k and all(_validate._is_int(v) for v in k):
+        return math.prod(_validate.shape("k", tuple(k)))
+    raise _validate.error("k", k, "to be an integer or a tuple of integers", TypeError)
+
+
+def conv_params(k, c_in, c_out, bias=True, groups=1, depthwise=False) -> int:
+    """Number of parameters of a convolutional layer.
+
+    The lecture's formula: a ``k x k`` kernel from ``m = c_in`` to ``n = c_out``
+    channels has ``(k^2 m + 1) n`` parameters, e.g. ``(3^2 * 16 + 1) * 32 = 4640``.
+    In general, with ``K`` the product of the kernel sizes::
+
+        K * (c_in / groups) * c_out + (c_out if bias else 0)
+
+    Grouped convolutions (``groups = g``) connect each output channel to
+    ``c_in / g`` input channels only. A depthwise convolution is the extreme case
+    ``groups = c_in``: with ``depthwise=True`` every input channel gets
+    ``c_out / c_in`` filters of its own (Keras' ``depth_multiplier``), so
+    ``c_out`` must be a multiple of ``c_in`` and the count is
+    ``K * c_out + (c_out if bias else 0)``.
+
+    Args:
+        k: kernel size: an integer for a square 2-D ``k x k`` kernel, or a tuple,
+            ``(kh, kw)`` (2-D), ``(k,)`` (1-D) or ``(kd, kh, kw)`` (3-D).
+        c_in: input channels ``m``.
+        c_out: output channels ``n`` (filters; for depthwise, ``c_in`` times the
+            depth multiplier).
+        bias: whether each output channel has a bias.
+        groups: number of groups; must divide ``c_in`` and ``c_out``.
+        depthwise: count a depthwise convolution (then ``groups`` must be 1).
+
+    Returns:
+        The number of trainable parameters.
+
+    Raises:
+        TypeError: for non-integer sizes or non-bool flags.
+        ValueError: for sizes < 1, ``groups`` not dividing the channels, or
+            ``c_out`` not a multiple of ``c_in`` with ``depthwise=True``.
+    """
+    area = _kernel_area(k)
+    c_in = _validate.positive_int("c_in", c_in)
+    c_out = _validate.positive_int("c_out", c_out)
+    bias = _validate.boolean("bias", bias)
+    groups = _validate.positive_int("groups", groups)
+    depthwise = _validate.boolean("depthwise", depthwise)
+    biases = c_out if bias else 0
+    if depthwise:
+        if groups != 1:
+            raise _validate.error(
+                "groups",
+                groups,
+                "to be 1 with depthwise=True (a depthwise convolution already has "
+                "groups=c_in)",
+            )
+        if c_out % c_in:
+            raise relation_error(
+                "c_out to be a multiple of c_in for a depthwise convolution (c_out = "
+                "c_in * depth_multiplier)",
+                c_out=c_out,
+                c_in=c_in,
+            )
+        return area * c_out + biases
+    for name, value in (("c_in", c_in), ("c_out", c_out)):
+        if value % groups:
+            raise relation_error(
+                f"{name} to be divisible by groups", **{name: value, "groups": groups}
+            )
+    return area * (c_in // groups) * c_out + biases
