@@ -46,11 +46,13 @@ def error(name: str, value, expected: str, exc: type[Exception] = ValueError):
     return exc(f"Expected {name} {expected}. {received(name, value)}")
 
 
-def _is_int(value) -> bool:
+def is_int(value) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy), ``bool`` excluded."""
     return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool)
 
 
-def _is_number(value) -> bool:
+def is_number(value) -> bool:
+    """Whether ``value`` is a real number (Python or NumPy), ``bool`` excluded."""
     return isinstance(value, (Real, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
@@ -77,7 +79,7 @@ def integer(
     """Returns ``value`` as an int within ``[minimum, maximum]`` (either optional)."""
     if value is None and allow_none:
         return None
-    if not _is_int(value):
+    if not is_int(value):
         what = "an integer or None" if allow_none else "an integer"
         raise error(name, value, f"to be {what}", TypeError)
     if minimum is not None and value < minimum:
@@ -108,7 +110,7 @@ def number(
     """
     if value is None and allow_none:
         return None
-    if not _is_number(value):
+    if not is_number(value):
         what = "a number or None" if allow_none else "a number"
         raise error(name, value, f"to be {what}", TypeError)
     if np.isnan(value) or (finite and not np.isfinite(value)):
@@ -140,7 +142,7 @@ def non_negative(name: str, value) -> float:
 
 def fraction(name: str, value, *, inclusive_one: bool = False) -> float:
     """Returns ``value`` as a float in [0, 1) (or [0, 1] when ``inclusive_one``)."""
-    if not _is_number(value):
+    if not is_number(value):
         raise error(name, value, "to be a number", TypeError)
     upper_ok = value <= 1 if inclusive_one else value < 1
     if not (value >= 0 and upper_ok):
@@ -155,7 +157,7 @@ def shape(name: str, value, rank: int | None = None) -> tuple[int, ...]:
     if rank is not None and len(value) != rank:
         what = " (height, width, channels)" if rank == 3 else ""
         raise error(name, tuple(value), f"to have {rank} entries{what}")
-    if not value or not all(_is_int(v) and v > 0 for v in value):
+    if not value or not all(is_int(v) and v > 0 for v in value):
         raise error(name, tuple(value), "to be a tuple of positive integers")
     return tuple(int(v) for v in value)
 
@@ -166,7 +168,7 @@ def positive_ints(name: str, value) -> tuple[int, ...]:
         isinstance(value, str)
         or not hasattr(value, "__len__")
         or len(value) < 1
-        or not all(_is_int(v) and v > 0 for v in value)
+        or not all(is_int(v) and v > 0 for v in value)
     ):
         raise error(name, value, "to be one or more positive integers")
     return tuple(int(v) for v in value)

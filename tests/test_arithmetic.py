@@ -857,3 +857,17 @@ def test_arithmetic_imports_no_tensorflow():
         check=True,
     ).stdout
     assert output.strip().splitlines()[-2:] == ["False False", "False"]
+
+
+def test_count_params_splits_trainable_and_frozen_for_models_and_layers():
+
+    inputs = keras.Input((4, 4, 2), name="x")
+    conv = keras.layers.Conv2D(3, 3, name="conv")
+    norm = keras.layers.BatchNormalization(name="norm")
+    model = keras.Model(inputs, norm(conv(inputs)), name="net")
+    assert A.count_params(conv) == {"trainable": 3 * 3 * 2 * 3 + 3, "non_trainable": 0}
+    assert A.count_params(model) == {"trainable": 57 + 6, "non_trainable": 6}
+    with pytest.raises(ValueError, match="to be built"):
+        A.count_params(keras.layers.Dense(2, name="unbuilt"))
+    with pytest.raises(TypeError, match="Received: model=3"):
+        A.count_params(3)

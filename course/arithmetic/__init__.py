@@ -22,7 +22,7 @@ One module per concern:
   (what Keras layers produce with ``padding="valid" | "same" | "causal"``) and
   :func:`keras_output_padding`;
 - :mod:`~course.arithmetic.parameters`: :func:`conv_params`, the lecture's
-  ``(k^2 m + 1) n``;
+  ``(k^2 m + 1) n``, and :func:`count_params` (trainable and frozen totals);
 - :mod:`~course.arithmetic.receptive_fields`: :func:`receptive_field` walks a
   Keras model (or a list of ``(kernel, stride[, dilation])``) front to back
   (Araujo et al., 2019), :func:`receptive_field_size`, :class:`RFRow`;
@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from course.arithmetic.macs import count_macs
 from course.arithmetic.memory import activation_memory
-from course.arithmetic.parameters import conv_params
+from course.arithmetic.parameters import conv_params, count_params
 from course.arithmetic.receptive_fields import (
     RFRow,
     receptive_field,
@@ -60,6 +60,7 @@ __all__ = [
     "activation_memory",
     "conv_output_size",
     "conv_params",
+    "count_params",
     "count_macs",
     "keras_output_padding",
     "keras_output_size",

@@ -4,7 +4,8 @@ The lecture's formula: a ``k x k`` kernel from ``m`` to ``n`` channels has
 ``(k^2 m + 1) n`` parameters, so two 3x3 layers (20 weights per channel pair)
 see as far as one 5x5 layer (26) with fewer weights; grouped and depthwise
 convolutions divide the count further. Lectures 05 and 06 set these counts next
-to the published tables.
+to the published tables; :func:`count_params` splits a model's total into
+trainable and frozen parameters (lectures 06 and 07).
 """
 
 from __future__ import annotations
@@ -14,14 +15,14 @@ import math
 from course import _validate
 from course.arithmetic._common import relation_error
 
-__all__ = ["conv_params"]
+__all__ = ["conv_params", "count_params"]
 
 
 def _kernel_area(k) -> int:
     """``K``, the product of the kernel sizes (``k * k`` for an integer ``k``)."""
-    if _validate._is_int(k):  # A square 2-D kernel, k x k.
+    if _validate.is_int(k):  # A square 2-D kernel, k x k.
         return _validate.positive_int("k", k) ** 2
-    if isinstance(k, (tuple, list)) and k and all(_validate._is_int(v) for v in k):
+    if isinstance(k, (tuple, list)) and k and all(_validate.is_int(v) for v in k):
         return math.prod(_validate.shape("k", tuple(k)))
     raise _validate.error("k", k, "to be an integer or a tuple of integers", TypeError)
 
@@ -89,3 +90,29 @@ def conv_params(k, c_in, c_out, bias=True, groups=1, depthwise=False) -> int:
                 f"{name} to be divisible by groups", **{name: value, "groups": groups}
             )
     return area * (c_in // groups) * c_out + biases
+
+
+def count_params(model) -> dict[str, int]:
+    """Trainable and frozen parameter counts of a model or a built layer.
+
+    Keras' ``count_params()`` adds both; the lectures need them apart. Lecture 06
+    compares plain and residual nets of equal trainable size and counts the
+    weights of each dense layer of a DenseNet block; lecture 07 shows what
+    freezing a base leaves to train.
+
+    Args:
+        model: a built ``keras.Model`` or ``keras.layers.Layer``.
+
+    Returns:
+        ``{"trainable": ..., "non_trainable": ...}``; batch-norm moving statistics
+        are always non-trainable.
+    """
+    import keras  # here, so the size formulas above stay free of Keras
+
+    if not isinstance(model, keras.layers.Layer):
+        raise _validate.error("model", model, "to be a keras.Model or layer", TypeError)
+    if not model.built:
+        raise _validate.error("model", model.name, "to be built (called on an input)")
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
+    return {"trainable": int(trainable), "non_trainable": int(frozen)}

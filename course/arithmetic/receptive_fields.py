@@ -171,7 +171,7 @@ def _check_axis(axis: int, count: int, name: str) -> None:
 def _axis_value(layer, attribute: str, axis: int) -> int:
     """A layer's ``kernel_size``, ``strides``, ... along ``axis``."""
     values = getattr(layer, attribute)
-    values = (values,) if _validate._is_int(values) else tuple(values)
+    values = (values,) if _validate.is_int(values) else tuple(values)
     _check_axis(axis, len(values), layer.name)
     return int(values[axis])
 
@@ -179,7 +179,7 @@ def _axis_value(layer, attribute: str, axis: int) -> int:
 def _pair(value, axis: int, name: str):
     """``(before, after)`` along ``axis`` from a ZeroPadding/Cropping argument."""
     value = tuple(value)
-    if value and _validate._is_int(value[0]):  # 1-D layers: (before, after).
+    if value and _validate.is_int(value[0]):  # 1-D layers: (before, after).
         value = (value,)
     _check_axis(axis, len(value), name)
     return tuple(value[axis])

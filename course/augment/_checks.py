@@ -28,7 +28,7 @@ def interval(name: str, value, bound: float | None = None) -> tuple[float, float
         isinstance(value, (str, bytes))
         or not isinstance(value, (Sequence, np.ndarray))
         or len(value) != 2
-        or not all(_validate._is_number(v) for v in value)
+        or not all(_validate.is_number(v) for v in value)
     ):
         raise _validate.error(
             name, value, "to be a pair (low, high) of numbers", TypeError

@@ -77,7 +77,7 @@ def _fill_value(value) -> str | float:
     """``"random"`` or a number in [0, 1], the value erased pixels get."""
     if isinstance(value, str):
         return _validate.choice("fill_value", value, ("random",))
-    if not _validate._is_number(value):
+    if not _validate.is_number(value):
         raise _validate.error(
             "fill_value", value, "to be 'random' or a number in [0, 1]", TypeError
         )

@@ -9,8 +9,8 @@ one concern per module:
 
 - :mod:`course.transfer.recipe`: the three-step recipe - :func:`feature_extractor`
   (new head on a frozen base), :func:`fine_tune` (unfreeze the last blocks, batch
-  norm kept frozen, low rate), :func:`three_step_transfer` and
-  :func:`count_params`;
+  norm kept frozen, low rate) and :func:`three_step_transfer`; :func:`count_params`
+  (from :mod:`course.arithmetic.parameters`) shows what freezing leaves to train;
 - :mod:`course.transfer.bases`: the pretrained bases - :func:`imagenet_base`
   (Keras Applications' MobileNetV2) and :func:`course_base` (a small VGG the
   course pretrains offline on MNIST digits 0-4 and caches with its SHA-256;
@@ -24,6 +24,7 @@ in :mod:`course.data.splits` and is re-exported here. Everything here runs on
 any Keras backend.
 """
 
+from course.arithmetic.parameters import count_params
 from course.data.splits import stratified_subset
 from course.transfer.bases import (
     BASE_SOURCES,
@@ -46,12 +47,7 @@ from course.transfer.experiments import (
     run_method,
     transfer_tasks,
 )
-from course.transfer.recipe import (
-    count_params,
-    feature_extractor,
-    fine_tune,
-    three_step_transfer,
-)
+from course.transfer.recipe import feature_extractor, fine_tune, three_step_transfer
 
 __all__ = [
     "BASE_SOURCES",

@@ -86,22 +86,6 @@ def _callbacks(run_name):
     return training.callbacks(run_name, backup=False, checkpoint=False)
 
 
-def count_params(model) -> dict[str, int]:
-    """Trainable and frozen parameter counts of a model.
-
-    Args:
-        model: a ``keras.Model`` with inputs.
-
-    Returns:
-        ``{"trainable": ..., "non_trainable": ...}``; batch-norm moving statistics
-        are always non-trainable.
-    """
-    _validate.model("model", model, functional=True)
-    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    frozen = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
-    return {"trainable": trainable, "non_trainable": frozen}
-
-
 def feature_extractor(
     base,
     num_classes,
