@@ -29,6 +29,8 @@ Paths and network:
     here. :func:`runs_dir` (``COURSE_RUNS_DIR``) holds TensorBoard runs.
     :func:`offline` (``COURSE_OFFLINE``, always on in the smoke profile) tells the
     loaders of :mod:`course.data` not to try the network.
+
+Used in every lecture.
 """
 
 from __future__ import annotations

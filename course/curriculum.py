@@ -1,7 +1,13 @@
-"""The course map: one entry per lecture notebook that exists.
+"""The course map: one entry per lecture notebook that exists, with its modules.
 
-The README's course map and notebook 00 show it; a test keeps the README, this
-table and ``notebooks/`` in step, so a new lecture adds its row here.
+The README's course map and notebook 00 show it; tests keep the README, this
+table and ``notebooks/`` in step, so a new lecture adds its row here. Each row
+names the ``course`` modules whose functions and classes its notebook calls
+(besides :data:`SHARED`, which every lecture uses), and every such module's
+docstring names the lectures back: ``tests/test_curriculum.py`` checks both
+against the notebooks' code, and ``docs/architecture.md`` draws the result.
+
+Used in lecture 00.
 """
 
 from __future__ import annotations
@@ -17,11 +23,18 @@ class Lecture:
         notebook: file stem in ``notebooks/``.
         topic: the lecture's subject.
         shows: what it shows and measures.
+        modules: the ``course`` modules (dotted names) that define what the
+            notebook calls, :data:`SHARED` left out.
     """
 
     notebook: str
     topic: str
     shows: str
+    modules: tuple[str, ...] = ()
+
+
+SHARED: tuple[str, ...] = ("course.config", "course.results")
+"""Modules every lecture uses: profiles, seeds and folders; checked claims."""
 
 
 LECTURES: tuple[Lecture, ...] = (
@@ -29,6 +42,16 @@ LECTURES: tuple[Lecture, ...] = (
         "00_start_here",
         "Start here",
         "environment and GPU report, data sources, a first run watched in TensorBoard",
+        modules=(
+            "course.curriculum",
+            "course.data.mnist_digits",
+            "course.data.preprocessing",
+            "course.data.small_sets",
+            "course.models.perceptrons",
+            "course.plots.curves",
+            "course.plots.images",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "01_perceptron_and_activations",
@@ -36,12 +59,31 @@ LECTURES: tuple[Lecture, ...] = (
         "AND/OR learned, XOR failed then solved by an MLP; activations and "
         "derivatives; "
         "softmax; the task/activation/loss table run as code",
+        modules=(
+            "course.activations",
+            "course.data.preprocessing",
+            "course.data.small_sets",
+            "course.layers",
+            "course.models.perceptrons",
+            "course.plots.curves",
+            "course.plots.functions",
+            "course.plots.images",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "02_training_and_generalization",
         "Training and generalization",
         "splits and normalisation; underfitting, good fit, overfitting on MNIST; early "
         "stopping, dropout, L2 and batch norm compared",
+        modules=(
+            "course.data.mnist_digits",
+            "course.data.preprocessing",
+            "course.models.perceptrons",
+            "course.plots.curves",
+            "course.training.diagnosis",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "03_convolution_arithmetic",
@@ -49,24 +91,74 @@ LECTURES: tuple[Lecture, ...] = (
         "hand-set filters on a photo; (k^2 m + 1) n; 1x1 and 5x5 vs two 3x3; the "
         "guide's size relationships checked against Keras; receptive fields, "
         "equivariance, MACs",
+        modules=(
+            "course.arithmetic.macs",
+            "course.arithmetic.parameters",
+            "course.arithmetic.receptive_fields",
+            "course.arithmetic.sizes",
+            "course.data.sample_images",
+            "course.models.lenet",
+            "course.plots.convolution",
+            "course.plots.images",
+        ),
     ),
     Lecture(
         "04_lenet",
         "LeNet-5",
         "61,706 parameters trained on MNIST; filters, feature maps, confusion matrix, "
         "misclassified digits",
+        modules=(
+            "course.augment.pipelines",
+            "course.data.mnist_digits",
+            "course.models.lenet",
+            "course.plots.confusion",
+            "course.plots.curves",
+            "course.plots.filters",
+            "course.plots.images",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "05_alexnet_and_vgg",
         "AlexNet and VGG",
         "parameters, MACs, activation memory and receptive fields next to the "
         "published figures; dense vs conv; ReLU vs tanh speed; scaled-down training",
+        modules=(
+            "course.arithmetic.macs",
+            "course.arithmetic.memory",
+            "course.arithmetic.parameters",
+            "course.arithmetic.receptive_fields",
+            "course.data.cifar10_binary",
+            "course.models.alexnets",
+            "course.models.lenet",
+            "course.models.vggs",
+            "course.plots.confusion",
+            "course.plots.curves",
+            "course.plots.images",
+            "course.training.diagnosis",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "06_inception_resnet_densenet",
         "Inception, ResNet and DenseNet",
         "GoogLeNet and ResNet Table 1 from the models; plain vs residual nets of "
         "growing depth; gradient norms per layer; highway gates; dense connectivity",
+        modules=(
+            "course.arithmetic.macs",
+            "course.arithmetic.parameters",
+            "course.data.cifar10_binary",
+            "course.layers",
+            "course.models.densenets",
+            "course.models.highway",
+            "course.models.inception",
+            "course.models.perceptrons",
+            "course.models.resnets",
+            "course.plots.curves",
+            "course.plots.images",
+            "course.training.gradients",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "07_augmentation_and_transfer_learning",
@@ -74,6 +166,19 @@ LECTURES: tuple[Lecture, ...] = (
         "every augmentation on a real photo; the overfitting gap with and without "
         "augmentation; scratch vs feature extractor vs fine-tuning by training-set "
         "size; the similar/different x small/large table measured",
+        modules=(
+            "course.arithmetic.parameters",
+            "course.augment.pipelines",
+            "course.augment.viewing",
+            "course.data.mnist_digits",
+            "course.data.sample_images",
+            "course.data.splits",
+            "course.models.vggs",
+            "course.plots.curves",
+            "course.training.runs",
+            "course.transfer.experiments",
+            "course.transfer.recipe",
+        ),
     ),
     Lecture(
         "08_autoencoders_and_denoising",
@@ -81,6 +186,15 @@ LECTURES: tuple[Lecture, ...] = (
         "codes of 2 and 16 numbers for MNIST, reconstructions and the code space; "
         "denoising synthetic nuclei against the best Gaussian filter by PSNR, SSIM "
         "and CNR",
+        modules=(
+            "course.data.mnist_digits",
+            "course.data.nuclei_dsb2018",
+            "course.metrics",
+            "course.models.autoencoders",
+            "course.plots.curves",
+            "course.plots.images",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "09_unet_segmentation",
@@ -88,6 +202,14 @@ LECTURES: tuple[Lecture, ...] = (
         "the paper's 572 -> 388 U-Net; patch classifier vs plain FCN vs U-Net on "
         "synthetic nuclei (IoU, time per image); separating lines and the weight map "
         "for touching nuclei; instances from predictions",
+        modules=(
+            "course.data.nuclei_dsb2018",
+            "course.metrics",
+            "course.models.unets",
+            "course.plots.images",
+            "course.segmentation",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "10_atrous_convolutions",
@@ -96,6 +218,17 @@ LECTURES: tuple[Lecture, ...] = (
         "67); plain FCN vs atrous vs U-Net autoencoders with equal weights on "
         "nuclei: error on foci and borders, activation memory, time per epoch, "
         "largest batch and image",
+        modules=(
+            "course.arithmetic.macs",
+            "course.arithmetic.memory",
+            "course.arithmetic.receptive_fields",
+            "course.arithmetic.sizes",
+            "course.data.nuclei_dsb2018",
+            "course.models.atrous",
+            "course.plots.convolution",
+            "course.plots.curves",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "11_saliency_maps",
@@ -103,6 +236,21 @@ LECTURES: tuple[Lecture, ...] = (
         "vanilla, SmoothGrad, guided, rectified, Grad-CAM(++), Score-CAM side by "
         "side on LeNet-5 and a small CNN; per-class maps; model- and "
         "label-randomisation sanity checks with verdicts; Grad-CAM on the wrong layer",
+        modules=(
+            "course.data.mnist_digits",
+            "course.data.sample_images",
+            "course.data.small_sets",
+            "course.models.lenet",
+            "course.models.vggs",
+            "course.plots.images",
+            "course.plots.saliency",
+            "course.saliency.base",
+            "course.saliency.maps",
+            "course.saliency.sanity",
+            "course.saliency.surgery",
+            "course.saliency.tensorboard",
+            "course.training.runs",
+        ),
     ),
     Lecture(
         "12_scaling_up",
@@ -112,5 +260,17 @@ LECTURES: tuple[Lecture, ...] = (
         "measured on ResNet-18 (on for GPUs, off for CPUs); training FLOP/s against "
         "the matmul peak; MirroredStrategy on several GPUs and JAX data parallelism "
         "across machines, live on two logical CPU devices",
+        modules=(
+            "course.arithmetic.macs",
+            "course.bench.benchmarks",
+            "course.bench.measure",
+            "course.bench.meter",
+            "course.bench.report",
+            "course.data.mnist_digits",
+            "course.models.lenet",
+            "course.models.resnets",
+            "course.pipeline",
+            "course.training.runs",
+        ),
     ),
 )

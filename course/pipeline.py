@@ -23,6 +23,8 @@ Lecture 12 uses this module. :data:`PIPELINES` names the two paths;
 TensorFlow (a test checks that the two agree).
 This module needs TensorFlow (``tf.data``). A ``tf.data.Dataset`` feeds
 ``Model.fit`` on every Keras backend, JAX included.
+
+Used in lecture 12.
 """
 
 from __future__ import annotations

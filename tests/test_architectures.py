@@ -4,7 +4,6 @@ Large models are built symbolically (no forward pass) one at a time and freed;
 only small-input variants are called on data.
 """
 
-import importlib
 import math
 
 import keras
@@ -13,11 +12,6 @@ import pytest
 
 from course import layers, models
 from course.arithmetic import conv_params, count_macs, receptive_field_size
-
-# The package exports the builders under their modules' names, so the modules
-# themselves (for their tables) are imported by path.
-alexnet_module = importlib.import_module("course.models.alexnet")
-googlenet_module = importlib.import_module("course.models.googlenet")
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +71,7 @@ def _googlenet_paper_params():
     with convolution biases and no batch norm (the paper's network)."""
     total = conv_params(7, 3, 64) + conv_params(1, 64, 64) + conv_params(3, 64, 192)
     channels = 192
-    for row in googlenet_module.TABLE1:
+    for row in models.GOOGLENET_TABLE1:
         if row == "pool":
             continue
         _, n1, r3, n3, r5, n5, proj = row
@@ -99,7 +93,7 @@ PARAMETERS = [
     # AlexNet_Weights.IMAGENET1K_V1 num_params 61,100,840.
     (
         models.alexnet,
-        {"filters": alexnet_module.TORCHVISION_FILTERS},
+        {"filters": models.ALEXNET_TORCHVISION_FILTERS},
         "all",
         61_100_840,
         TORCHVISION,

@@ -9,9 +9,12 @@ module, or a docstring naming the wrong lecture all fail here.
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import json
+import os
 import re
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -81,7 +84,13 @@ def used_modules(path: Path) -> set[str]:
             module = importlib.import_module(aliases[node.value.id])
             obj = getattr(module, node.attr)
             found.add(_defining_module(obj, node.attr, module))
-    return {name for name in found if not name.rsplit(".", 1)[-1].startswith("_")}
+    # A package's __init__ only re-exports: the defining submodules count.
+    return {
+        name
+        for name in found
+        if not name.rsplit(".", 1)[-1].startswith("_")
+        and not hasattr(sys.modules[name], "__path__")
+    }
 
 
 USED = {stem: used_modules(path) for stem, path in NOTEBOOKS.items()}
@@ -135,3 +144,46 @@ def test_module_docstring_names_the_lectures_that_use_it(name):
         )
     else:
         assert said is None, f"{name} is used by no notebook; its docstring says {said}"
+
+
+def _architecture_tool():
+    spec = importlib.util.spec_from_file_location(
+        "architecture", ROOT / "tools" / "architecture.py"
+    )
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_architecture_document_draws_the_current_layout():
+    """docs/architecture.md's module table is what tools/architecture.py draws."""
+    assert _architecture_tool().main(["--check"]) == 0, (
+        "run: python tools/architecture.py --write"
+    )
+
+
+def test_modules_drawn_as_portable_import_no_tensorflow():
+    """What the document's backend column claims, measured: under JAX, importing
+    every module it does not mark "TensorFlow" leaves TensorFlow unloaded."""
+    pytest.importorskip("jax")
+    tool = _architecture_tool()
+    portable = [
+        tool.module_name(path)
+        for path in sorted((ROOT / "course").rglob("*.py"))
+        if tool.backend(path) != "TensorFlow"
+    ]
+    assert "course.models.resnets" in portable and "course.pipeline" not in portable
+    code = (
+        "import importlib, sys\n"
+        f"for name in {portable!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print('tensorflow' in sys.modules)\n"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert output.strip().splitlines()[-1] == "False"

@@ -1,15 +1,16 @@
 """Print (or check) the module table of docs/architecture.md.
 
-The table lists every module of ``course/`` with its size, the lectures that use
-it (``course.curriculum``) and whether it needs TensorFlow. Run it after moving
-code or adding a lecture:
+The table lists every module of ``course/`` with the lectures that use it
+(``course.curriculum``) and whether it needs TensorFlow. Run it after moving code
+or adding a lecture:
 
     python tools/architecture.py --write    # rewrite the table in the document
     python tools/architecture.py --check    # exit 1 if the document is stale
 
-A module "needs TensorFlow" when it imports TensorFlow at module level; one that
-imports it only inside a function runs on every Keras backend and reaches for
-TensorFlow only on that path (said in the last column).
+A module "needs TensorFlow" when importing it imports TensorFlow: at its own
+module level, or through a course module it imports (parent packages included).
+One that imports it only inside a function runs on every Keras backend and
+reaches for TensorFlow only on that path (said in the last column).
 """
 
 from __future__ import annotations
@@ -36,16 +37,59 @@ def _imports_tensorflow(nodes) -> bool:
     return False
 
 
+def _module_level_imports(tree) -> list:
+    """Import statements that run when the module is imported (if/try included)."""
+    found = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    for node in tree.body:
+        if isinstance(node, (ast.If, ast.Try)):
+            found.extend(
+                n for n in ast.walk(node) if isinstance(n, (ast.Import, ast.ImportFrom))
+            )
+    return found
+
+
+def _path_of(name: str) -> Path | None:
+    base = ROOT.joinpath(*name.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _course_imports(path: Path) -> set[str]:
+    """The course modules importing ``path`` loads, parent packages included."""
+    names = set()
+    for node in _module_level_imports(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            targets = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        else:
+            targets = [a.name for a in getattr(node, "names", [])]
+        for target in targets:
+            parts = target.split(".")
+            if parts[0] != "course":
+                continue
+            for end in range(2, len(parts) + 1):  # every package on the way
+                if _path_of(".".join(parts[:end])):
+                    names.add(".".join(parts[:end]))
+    return names
+
+
+def _needs_tensorflow(name: str, seen: set[str]) -> bool:
+    """Whether importing ``name`` imports TensorFlow, directly or through course."""
+    if name in seen:
+        return False
+    seen.add(name)
+    path = _path_of(name)
+    if _imports_tensorflow(_module_level_imports(ast.parse(path.read_text()))):
+        return True
+    return any(_needs_tensorflow(other, seen) for other in _course_imports(path))
+
+
 def backend(path: Path) -> str:
     """``"TensorFlow"``, ``"any (TF inside ...)"`` or ``"any"`` for one module."""
-    tree = ast.parse(path.read_text())
-    top_level = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    for node in tree.body:  # imports guarded by if/try at module level count too
-        if isinstance(node, (ast.If, ast.Try)):
-            top_level.extend(n for n in ast.walk(node) if isinstance(n, ast.ImportFrom))
-            top_level.extend(n for n in ast.walk(node) if isinstance(n, ast.Import))
-    if _imports_tensorflow(top_level):
+    if _needs_tensorflow(module_name(path), set()):
         return "TensorFlow"
+    tree = ast.parse(path.read_text())
     lazy = sorted(
         f.name
         for f in ast.walk(tree)
@@ -69,15 +113,16 @@ def table() -> str:
         for name in lecture.modules:
             lectures.setdefault(name, []).append(lecture.notebook[:2])
     rows = [
-        "| module | lines | lectures | backend |",
-        "| --- | ---: | --- | --- |",
+        "| module | lectures | backend |",
+        "| --- | --- | --- |",
     ]
     for path in sorted((ROOT / "course").rglob("*.py")):
         name = module_name(path)
-        used = "every" if name in curriculum.SHARED else ", ".join(lectures.get(name, []))
-        lines = len(path.read_text().splitlines())
+        used = (
+            "every" if name in curriculum.SHARED else ", ".join(lectures.get(name, []))
+        )
         shown = f"`{path.relative_to(ROOT)}`"
-        rows.append(f"| {shown} | {lines} | {used or '-'} | {backend(path)} |")
+        rows.append(f"| {shown} | {used or '-'} | {backend(path)} |")
     return "\n".join(rows)
 
 

@@ -5,6 +5,8 @@ from the shapes Keras knows, by the convention of He et al.'s ResNet paper and
 torchvision's ``GFLOPS`` tables. Lecture 03 introduces it, lectures 05 and 06 set
 it beside the published figures, lecture 10 compares atrous nets and lecture 12
 turns it into FLOPs per second (``course.bench``).
+
+Used in lectures 03, 05, 06, 10 and 12.
 """
 
 from __future__ import annotations

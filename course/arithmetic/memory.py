@@ -5,6 +5,8 @@ input and every layer call's output, from the shapes Keras knows, times the batc
 size, by the convention of lecture 05's "forward memory" of AlexNet and VGG.
 Lecture 10 shows with it that an atrous (dilated) net, which keeps full
 resolution, pays for its receptive field in memory.
+
+Used in lectures 05 and 10.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ see as far as one 5x5 layer (26) with fewer weights; grouped and depthwise
 convolutions divide the count further. Lectures 05 and 06 set these counts next
 to the published tables; :func:`count_params` splits a model's total into
 trainable and frozen parameters (lectures 06 and 07).
+
+Used in lectures 03, 05, 06 and 07.
 """
 
 from __future__ import annotations

@@ -12,6 +12,8 @@ how atrous convolutions widen them without pooling.
 Sizes, jumps and starts are kept as exact fractions while walking (a transposed
 convolution or an upsampling divides the jump); every layer kind has a small
 step function, dispatched by :func:`_layer_step`.
+
+Used in lectures 03, 05 and 10.
 """
 
 from __future__ import annotations

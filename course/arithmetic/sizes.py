@@ -10,6 +10,8 @@ it implements, in the guide's notation (see :mod:`course.arithmetic`).
 makes a Keras transposed convolution follow relationship 14. Lecture 10 checks its
 atrous (dilated) layers with :func:`keras_output_size`, and ``course.models`` sizes
 AlexNet's layers with it.
+
+Used in lectures 03 and 10.
 """
 
 from __future__ import annotations

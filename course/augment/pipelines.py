@@ -14,6 +14,8 @@ strengths are written once, in the builders' signatures (:func:`_strengths`).
 The module imports only ``keras`` (never TensorFlow). ``RandomHue``,
 ``RandomSaturation`` and ``RandomShear`` appeared in Keras 3.8 and
 ``RandomPerspective`` in Keras 3.9.
+
+Used in lectures 04 and 07.
 """
 
 from __future__ import annotations

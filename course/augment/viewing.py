@@ -7,6 +7,8 @@ shows every augmentation of :mod:`course.augment.pipelines` on a real photo with
 it.
 
 Matplotlib is imported only when drawing; nothing here imports TensorFlow.
+
+Used in lecture 07.
 """
 
 from __future__ import annotations

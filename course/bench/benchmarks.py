@@ -5,6 +5,8 @@ its network and measures it through :class:`~course.bench.measure.Session`.
 :func:`run` runs several at the sizes of :data:`SIZES` (``--quick`` or full) and
 :func:`compare` one under several speed settings, for a before/after table.
 Speed goals are measured here, never asserted in tests.
+
+Used in lecture 12.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ The speed options are those lecture 12 measures: ``pipeline`` (NumPy batches in
 the training loop vs ``tf.data`` with cache, parallel augmentation and prefetch,
 see :mod:`course.pipeline`), ``precision`` (a Keras dtype policy) and ``jit``
 (XLA). Keras and TensorFlow are imported only when a benchmark runs.
+
+Used in lecture 12.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@ Lecture 12 reads every speed against two references taken here: the device's
 practical FLOP/s peak (:func:`matmul_gflops`, a dense matrix product in the
 compute dtype) and the peak memory of a run (:class:`MemoryMeter`). Nothing here
 imports Keras or TensorFlow before it is called.
+
+Used in lecture 12.
 """
 
 from __future__ import annotations

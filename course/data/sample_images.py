@@ -2,6 +2,8 @@
 
 Lecture 03 convolves them (edges, blur), lecture 07 augments one and lecture 11
 explains a classifier's prediction on one. Nothing is downloaded.
+
+Used in lectures 03, 07 and 11.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@
 - :func:`shapes`: synthetic circles, squares, triangles and crosses, drawn
   deterministically from a seed (lectures 00, 07 and 11: a task unlike MNIST for
   transfer learning, and shapes whose saliency is easy to judge).
+
+Used in lectures 00, 01 and 11.
 """
 
 from __future__ import annotations

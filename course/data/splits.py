@@ -11,6 +11,8 @@ order:
 - :func:`stratified_subset` deals the pools out in turn, one example of each
   class per round (lecture 07's training subsets, through
   :func:`course.transfer.stratified_subset`).
+
+Used in lecture 07.
 """
 
 from __future__ import annotations

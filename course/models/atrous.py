@@ -1,4 +1,4 @@
-"""Dilated (atrous) convolutions, the context module, and three equal-weight nets.
+"""Atrous convolutions, the context module and three equal-weight nets (lecture 10).
 
 A 3x3 kernel dilated by ``d`` puts ``d - 1`` holes between its taps: it still has
 9 weights per channel pair but spans ``3 + 2(d - 1)`` pixels, so a stack of them
@@ -49,6 +49,8 @@ per layer in practice) until the count is within ``tolerance`` (1%) of the
 budget. Other even depths work alike: ``depth - 1`` 3x3 layers around
 ``(depth - 2) / 2`` poolings, or ``depth - 1`` dilated 3x3 layers, then the 1x1
 output.
+
+Used in lecture 10.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ import keras
 import numpy as np
 
 from course import _validate
+from course.models import _common
 
 KINDS = ("plain", "atrous", "unet")
 
@@ -70,19 +73,19 @@ _SEARCH_STEPS = 200  # bound on the solver's single-filter moves
 
 def _check_kind(kind):
     if not isinstance(kind, str):
-        raise TypeError(
-            f"Expected kind to be one of {KINDS!r}. Received: kind={kind!r}"
-        )
+        raise _validate.error("kind", kind, f"to be one of {KINDS!r}", TypeError)
     return _validate.choice("kind", kind, KINDS)
 
 
 def _check_depth(depth):
     depth = _validate.positive_int("depth", depth, minimum=4)
     if depth % 2:
-        raise ValueError(
-            "Expected depth to be an even integer >= 4 (the plain net and the "
-            "U-Net have as many layers after the bottleneck as before it, plus "
-            f"the bottleneck and the 1x1 output). Received: depth={depth!r}"
+        raise _validate.error(
+            "depth",
+            depth,
+            "to be an even integer >= 4 (the plain net and the U-Net have as many "
+            "layers after the bottleneck as before it, plus the bottleneck and the "
+            "1x1 output)",
         )
     return depth
 
@@ -90,9 +93,8 @@ def _check_depth(depth):
 def _check_dilations(dilations, count, name="dilations"):
     dilations = _validate.positive_ints(name, dilations)
     if len(dilations) != count:
-        raise ValueError(
-            f"Expected {name} to hold {count} dilation rates, one per 3x3 layer. "
-            f"Received: {name}={dilations!r}"
+        raise _validate.error(
+            name, dilations, f"to hold {count} dilation rates, one per 3x3 layer"
         )
     return dilations
 
@@ -155,9 +157,11 @@ def weight_count(kind, widths, channels=1):
     widths = _validate.positive_ints("widths", widths)
     channels = _validate.positive_int("channels", channels)
     if len(widths) < 3 or len(widths) % 2 == 0:
-        raise ValueError(
-            "Expected widths to hold depth - 1 >= 3 entries, an odd number (one "
-            f"per hidden layer of an even-depth net). Received: widths={widths!r}"
+        raise _validate.error(
+            "widths",
+            widths,
+            "to hold depth - 1 >= 3 entries, an odd number (one per hidden layer "
+            "of an even-depth net)",
         )
     return _count(kind, widths, channels)
 
@@ -211,9 +215,11 @@ def widths_for_budget(kind, weights, depth=8, channels=1, tolerance=0.01):
     mults = multipliers(kind, depth)
     smallest = _count(kind, (1,) * len(mults), channels)
     if smallest > weights:
-        raise ValueError(
-            f"Expected weights >= {smallest:,}, what the {kind} net of {depth} "
-            f"layers has with one filter per layer. Received: weights={weights!r}"
+        raise _validate.error(
+            "weights",
+            weights,
+            f">= {smallest:,}, what the {kind} net of {depth} layers has with one "
+            "filter per layer",
         )
     low, high = 0.0, 1.0
     while _count(kind, _scaled(high, mults), channels) < weights:
@@ -245,11 +251,12 @@ def widths_for_budget(kind, weights, depth=8, channels=1, tolerance=0.01):
             break
         best, error = trial, trial_error
     if error > tolerance * weights:
-        raise ValueError(
-            f"Expected a budget that the {kind} net of {depth} layers can meet within "
+        raise _validate.error(
+            "weights",
+            weights,
+            f"to be a budget that the {kind} net of {depth} layers can meet within "
             f"{tolerance:.1%}; the closest it gets is "
-            f"{_count(kind, best, channels):,} weights. Use a larger budget. "
-            f"Received: weights={weights!r}"
+            f"{_count(kind, best, channels):,} weights. Use a larger budget",
         )
     return best
 
@@ -350,24 +357,23 @@ def context_module(
     elif isinstance(inputs, keras.KerasTensor):
         tensor = inputs
         if len(tensor.shape) != 4 or tensor.shape[-1] is None:
-            raise ValueError(
-                "Expected inputs to be a tensor (batch, height, width, channels) "
-                f"with known channels. Received: inputs={inputs!r}"
+            raise _validate.error(
+                "inputs",
+                inputs,
+                "to be a tensor (batch, height, width, channels) with known channels",
             )
     else:
-        raise TypeError(
-            "Expected inputs to be a Keras tensor or an input shape (height, "
-            f"width, channels). Received: inputs={inputs!r}"
+        raise _validate.error(
+            "inputs",
+            inputs,
+            "to be a Keras tensor or an input shape (height, width, channels)",
+            TypeError,
         )
     if channels is None:
         channels = int(tensor.shape[-1])
     channels = _validate.positive_int("channels", channels)
     dilations = _validate.positive_ints("dilations", dilations)
-    if not isinstance(identity_init, bool):
-        raise TypeError(
-            "Expected identity_init to be True or False. "
-            f"Received: identity_init={identity_init!r}"
-        )
+    identity_init = _validate.boolean("identity_init", identity_init)
     x, layers = tensor, []
     for index, rate in enumerate(dilations, start=1):
         x = dilated_conv_block(x, channels, rate, name=f"{name}_block{index}")
@@ -393,11 +399,12 @@ def _check_sides(input_shape, depth, kind):
     for side in input_shape[:2]:
         if side % factor:
             below = max(factor, side - side % factor)
-            raise ValueError(
-                f"Expected input_shape whose height and width are multiples of "
-                f"{factor} (the {kind} net pools {(depth - 2) // 2} times); the "
-                f"nearest sides that work are {below} and {below + factor}. "
-                f"Received: input_shape={input_shape!r}"
+            raise _validate.error(
+                "input_shape",
+                input_shape,
+                f"whose height and width are multiples of {factor} (the {kind} net "
+                f"pools {(depth - 2) // 2} times); the nearest sides that work are "
+                f"{below} and {below + factor}",
             )
 
 
@@ -456,18 +463,18 @@ def equal_weight_net(
     if dilations is None:
         dilations = default_dilations(depth - 1) if kind == "atrous" else None
     elif kind != "atrous":
-        raise ValueError(
-            "Expected dilations=None for a net that pools (only the atrous net "
-            f"dilates). Received: dilations={dilations!r}"
+        raise _validate.error(
+            "dilations",
+            dilations,
+            "to be None for a net that pools (only the atrous net dilates)",
         )
     else:
         dilations = _check_dilations(dilations, depth - 1)
+    output_activation = _common.activation("output_activation", output_activation)
     if name is None:
         name = f"{kind}_net"
     if not isinstance(name, str) or not name:
-        raise TypeError(
-            f"Expected name to be a non-empty string. Received: name={name!r}"
-        )
+        raise _validate.error("name", name, "to be a non-empty string", TypeError)
     channels = input_shape[-1]
     widths = widths_for_budget(kind, weights, depth, channels, tolerance)
 

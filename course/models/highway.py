@@ -1,10 +1,19 @@
-"""Fully connected highway networks (lecture 05)."""
+"""Fully connected highway networks (lecture 06).
+
+Lecture 06 trains :func:`highway_net` beside a plain MLP of the same depth and
+width and reads its transform gates: the carry behaviour that let 100-layer
+networks train before residual connections.
+
+Used in lecture 06.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.layers import Highway
+from course.models import _common
 
 
 def highway_net(
@@ -48,23 +57,20 @@ def highway_net(
         units * (units + 1) + (units + 1) * num_classes`` parameters for ``d``
         input features.
     """
-    from course.layers import Highway
-
-    input_shape = _validate.shape("input_shape", input_shape)
-    num_classes = _validate.positive_int("num_classes", num_classes)
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation, rank=None
+    )
     num_layers = _validate.positive_int("num_layers", num_layers)
     units = _validate.positive_int("units", units)
-    if isinstance(transform_bias, bool) or not isinstance(transform_bias, (int, float)):
-        raise TypeError(
-            "Expected transform_bias to be a number. "
-            f"Received: transform_bias={transform_bias!r}"
-        )
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    activation = _common.activation("activation", activation)
+    # Checked, but passed on as given: an int stays an int in the layer's config.
+    _validate.number("transform_bias", transform_bias)
+    inputs = top.inputs()
+    x = (
+        keras.layers.Flatten(name="flatten")(inputs)
+        if len(top.input_shape) > 1
+        else inputs
+    )
     x = keras.layers.Dense(units, activation=activation, name="input_dense")(x)
     for index in range(1, num_layers + 1):
         x = Highway(
@@ -72,8 +78,4 @@ def highway_net(
             transform_bias=transform_bias,
             name=f"highway{index}",
         )(x)
-    if include_top:
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
-    return keras.Model(inputs, x, name=name)
+    return keras.Model(inputs, top.head(x), name=name)

@@ -1,10 +1,18 @@
-"""LeNet-5 (lecture 04)."""
+"""LeNet-5 (lecture 04).
+
+Lecture 04 trains it on MNIST and reads its 61,706 parameters layer by layer;
+lecture 03 counts its weights and MACs, lecture 05 sets it beside AlexNet and
+VGG, lecture 11 draws its saliency maps and lecture 12 profiles its training.
+
+Used in lectures 03, 04, 05, 11 and 12.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.models import _common
 
 #: Spatial size of LeNet-5's input plane in the paper (MNIST's 28x28 digits sit in
 #: a 32x32 field so that stroke ends fall inside C3's receptive fields).
@@ -57,24 +65,25 @@ def lenet5(
         ValueError: if ``input_shape`` is not rank 3, smaller than 28x28, or
             ``num_classes`` < 1.
     """
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
+    top = _common.check_top(
+        input_shape, num_classes, classifier_activation=classifier_activation
+    )
+    activation = _common.activation("activation", activation)
     _validate.choice("pooling", pooling, ("average", "max"))
-    height, width, _ = input_shape
-    if min(height, width) < MIN_SIZE:
-        raise ValueError(
-            f"Expected input_shape of at least {MIN_SIZE}x{MIN_SIZE} so that the "
-            f"image survives two 5x5 convolutions and two 2x2 poolings before the "
-            f"5x5 C5 layer (sizes {MIN_SIZE}-{PAPER_SIZE - 1} are padded to "
-            f"{PAPER_SIZE}). Received: input_shape={input_shape!r}"
-        )
+    top.require_size(
+        MIN_SIZE,
+        "the image must survive two 5x5 convolutions and two 2x2 poolings before "
+        f"the 5x5 C5 layer; sizes {MIN_SIZE}-{PAPER_SIZE - 1} are padded to "
+        f"{PAPER_SIZE}",
+    )
+    height, width, _ = top.input_shape
     pool = (
         keras.layers.AveragePooling2D
         if pooling == "average"
         else keras.layers.MaxPooling2D
     )
 
-    inputs = keras.Input(shape=input_shape, name="inputs")
+    inputs = top.inputs()
     x = inputs
     pad_h, pad_w = max(0, PAPER_SIZE - height), max(0, PAPER_SIZE - width)
     if pad_h or pad_w:
@@ -87,9 +96,12 @@ def lenet5(
     x = keras.layers.Conv2D(16, 5, activation=activation, name="c3_conv")(x)
     x = pool(2, name="s4_pool")(x)
     x = keras.layers.Conv2D(120, 5, activation=activation, name="c5_conv")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(84, activation=activation, name="f6_dense")(x)
-    outputs = keras.layers.Dense(
-        num_classes, activation=classifier_activation, name="predictions"
-    )(x)
+    # F6 and the classifier: the shared head with one hidden layer of 84 units.
+    outputs = top.head(
+        x,
+        pooling="flatten",
+        hidden=("f6_dense",),
+        hidden_units=84,
+        hidden_activation=activation,
+    )
     return keras.Model(inputs, outputs, name=name)

@@ -12,6 +12,8 @@ subclass writes only :meth:`SaliencyMethod.compute`.
 The checks of the options that several methods share (``reduce``, ``seed``,
 ``percentile``, ...) are here once, in :data:`OPTION_CHECKS`, for the methods and
 for ``saliency_map``, which checks them all before it delegates.
+
+Used in lecture 11.
 """
 
 from __future__ import annotations

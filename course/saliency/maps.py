@@ -5,6 +5,8 @@ comparisons: it checks every argument, then hands the images to the method's own
 class (:mod:`course.saliency.gradients`, :mod:`course.saliency.cam`) with only the
 options that method uses. The tables here list the methods in the order the
 lecture presents them.
+
+Used in lecture 11.
 """
 
 from __future__ import annotations

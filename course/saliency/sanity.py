@@ -7,6 +7,8 @@ shuffled labels (:func:`label_randomization_check`), cannot be explaining what t
 network learned. Maps are compared as they compare them: by Spearman rank
 correlation (:func:`rank_correlation`) and structural similarity
 (:func:`map_ssim`).
+
+Used in lecture 11.
 """
 
 from __future__ import annotations

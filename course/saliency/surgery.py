@@ -20,6 +20,8 @@ the part of tf-keras-vis' ``utils/model_modifiers.py``.
   weight, nested ones included.
 
 TensorFlow only, like tf-keras-vis.
+
+Used in lecture 11.
 """
 
 from __future__ import annotations

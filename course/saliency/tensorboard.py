@@ -4,6 +4,8 @@ The maps of a few fixed images, written every few epochs, show in the IMAGES tab
 how the evidence a network uses sharpens as it trains (any of the methods of
 :data:`course.saliency.maps.METHODS`: Simonyan et al. 2014, Smilkov et al. 2017,
 Springenberg et al. 2015, Kim et al. 2019, Selvaraju et al. 2017, ...).
+
+Used in lecture 11.
 """
 
 from __future__ import annotations

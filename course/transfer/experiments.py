@@ -7,6 +7,8 @@ of :func:`transfer_tasks` with a fixed budget of gradient steps, and
 :data:`RECOMMENDATION` holds the lecture's answer to compare with. Yosinski et
 al. (NeurIPS 2014) measured the same trade-off layer by layer: the more the
 tasks differ, the earlier the layer whose features still transfer.
+
+Used in lecture 07.
 """
 
 from __future__ import annotations

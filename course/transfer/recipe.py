@@ -26,6 +26,8 @@ the moving statistics learned on the source task and does not update them.
 Unfreezing it on a small target set would replace those statistics with noisy
 estimates from a few batches and undo much of the pretraining, so
 :func:`fine_tune` keeps every batch-norm layer frozen unless told otherwise.
+
+Used in lecture 07.
 """
 
 from __future__ import annotations

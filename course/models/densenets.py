@@ -1,10 +1,19 @@
-"""DenseNet-BC (lecture 05)."""
+"""DenseNet-BC (lecture 06).
+
+Lecture 06 counts the parameters of :func:`densenet` against torchvision's and
+shows dense connectivity with :func:`dense_block`: every layer sees the
+concatenated maps of all layers before it. The stem is ResNet's (the shared
+:func:`course.models._common.stem`), as in Huang et al.'s Table 1.
+
+Used in lecture 06.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.models import _common
 
 #: Layers per dense block of the ImageNet DenseNet-BCs, Huang et al. Table 1.
 BLOCKS = {
@@ -16,7 +25,7 @@ BLOCKS = {
 COMPRESSION = 0.5
 #: DenseNet-B's bottleneck: each 1x1 convolution produces 4k feature maps.
 BOTTLENECK_WIDTH = 4
-STEMS = ("imagenet", "cifar")
+STEMS = _common.STEMS
 #: Total downsampling per stem (stem, then three transitions).
 MIN_SIZE = {"imagenet": 32, "cifar": 8}
 
@@ -91,9 +100,7 @@ def transition_block(x, compression, name):
     """
     compression = _validate.fraction("compression", compression, inclusive_one=True)
     if compression == 0:
-        raise ValueError(
-            f"Expected compression to be in (0, 1]. Received: compression={compression}"
-        )
+        raise _validate.error("compression", compression, "to be in (0, 1]")
     x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     x = keras.layers.Activation("relu", name=f"{name}_relu")(x)
     channels = int(x.shape[-1] * compression)
@@ -152,35 +159,14 @@ def densenet(
     _validate.choice("depth", depth, tuple(BLOCKS))
     growth_rate = _validate.positive_int("growth_rate", growth_rate)
     _validate.choice("stem", stem, STEMS)
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
-    minimum = MIN_SIZE[stem]
-    if min(input_shape[:2]) < minimum:
-        hint = "; use stem='cifar' for small images" if stem == "imagenet" else ""
-        raise ValueError(
-            f"Expected input_shape of at least {minimum}x{minimum} (the network "
-            f"downsamples by {minimum}{hint}). Received: input_shape={input_shape!r}"
-        )
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
+    )
+    factor = MIN_SIZE[stem]
+    top.require_size(factor, f"the network downsamples by {factor}", stem)
 
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-        x = keras.layers.Conv2D(
-            2 * growth_rate, 7, strides=2, use_bias=False, name="conv1_conv"
-        )(x)
-    else:
-        x = keras.layers.Conv2D(
-            2 * growth_rate, 3, padding="same", use_bias=False, name="conv1_conv"
-        )(inputs)
-    x = keras.layers.BatchNormalization(name="conv1_bn")(x)
-    x = keras.layers.Activation("relu", name="conv1_relu")(x)
-    if stem == "imagenet":
-        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    inputs = top.inputs()
+    x = _common.stem(inputs, 2 * growth_rate, stem)
     blocks = BLOCKS[depth]
     for index, size in enumerate(blocks, start=2):
         x = dense_block(x, size, growth_rate, f"conv{index}")
@@ -188,9 +174,5 @@ def densenet(
             x = transition_block(x, COMPRESSION, f"pool{index}")
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.Activation("relu", name="relu")(x)
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
+    x = top.head(x, pooling="avg")
     return keras.Model(inputs, x, name=f"densenet{depth}" if name is None else name)

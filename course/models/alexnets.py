@@ -1,4 +1,13 @@
-"""AlexNet and ZFNet (lecture 05)."""
+"""AlexNet and ZFNet, built from one table of layers per network (lecture 05).
+
+Lecture 05 counts their parameters, MACs and activation memory next to the
+published figures and trains scaled-down versions (``stem="cifar"``) on
+CIFAR-10. Each network is a table, :data:`ALEXNET_LAYERS` and
+:data:`ZFNET_LAYERS`, that both builds the model and gives the smallest input
+it accepts, so the two cannot drift apart.
+
+Used in lecture 05.
+"""
 
 from __future__ import annotations
 
@@ -6,71 +15,122 @@ import keras
 
 from course import _validate
 from course.arithmetic import keras_output_size
+from course.layers import LocalResponseNormalization
+from course.models import _common
 
 #: Filters of conv1 ... conv5 in Krizhevsky et al. (2012), Figure 2 (both GPUs).
 PAPER_FILTERS = (96, 256, 384, 384, 256)
 #: torchvision's AlexNet, after Krizhevsky's "One weird trick for parallelizing
 #: convolutional neural networks" (arXiv:1404.5997, 2014).
 TORCHVISION_FILTERS = (64, 192, 384, 256, 256)
-STEMS = ("imagenet", "cifar")
+STEMS = _common.STEMS
 
-# (kernel, stride, padding, zeros added on both sides) of the spatial layers, to
-# find the smallest input each network accepts.
-_ALEXNET_TAIL = [(3, 2, "valid", 0), (5, 1, "same", 0), (3, 2, "valid", 0)]
-_ALEXNET_TAIL += [(3, 1, "same", 0)] * 3 + [(3, 2, "valid", 0)]
-_ALEXNET = {
-    "imagenet": [(11, 4, "valid", 0)] + _ALEXNET_TAIL,
-    "cifar": [(3, 1, "same", 0)] + _ALEXNET_TAIL,
+# One row per layer, by name: ``conv{i}`` (kernel, stride, padding) is a ReLU
+# convolution with ``filters[i - 1]`` filters, ``pool{i}`` (kernel, stride,
+# padding) a max pool, ``{name}_pad`` (pixels) a zero padding on every side and
+# ``{name}_norm`` local response normalisation (k=2, n=5, alpha=1e-4,
+# beta=0.75), which keeps the size.
+_ALEXNET_BODY = (
+    ("conv1_norm",),
+    ("pool1", 3, 2, "valid"),  # overlapping pooling, section 3.4
+    ("conv2", 5, 1, "same"),
+    ("conv2_norm",),
+    ("pool2", 3, 2, "valid"),
+    ("conv3", 3, 1, "same"),
+    ("conv4", 3, 1, "same"),
+    ("conv5", 3, 1, "same"),
+    ("pool5", 3, 2, "valid"),
+)
+#: AlexNet's layers per stem, Krizhevsky et al. (2012) Figure 2: 227 -> 55 (conv1)
+#: -> 27 -> 13 -> 6 (pool5); the cifar stem swaps conv1 for a 3x3 "same" one.
+ALEXNET_LAYERS = {
+    "imagenet": (("conv1", 11, 4, "valid"), *_ALEXNET_BODY),
+    "cifar": (("conv1", 3, 1, "same"), *_ALEXNET_BODY),
 }
-_ZFNET_TAIL = [(3, 2, "same", 0), (5, 2, "valid", 0), (3, 2, "same", 0)]
-_ZFNET_TAIL += [(3, 1, "same", 0)] * 3 + [(3, 2, "valid", 0)]
-_ZFNET = {
-    "imagenet": [(7, 2, "valid", 2)] + _ZFNET_TAIL,
-    "cifar": [(3, 1, "same", 0)] + _ZFNET_TAIL,
+_ZFNET_BODY = (
+    ("pool1", 3, 2, "same"),
+    ("pool1_norm",),
+    ("conv2", 5, 2, "valid"),
+    ("pool2", 3, 2, "same"),
+    ("pool2_norm",),
+    ("conv3", 3, 1, "same"),
+    ("conv4", 3, 1, "same"),
+    ("conv5", 3, 1, "same"),
+    ("pool5", 3, 2, "valid"),
+)
+#: ZFNet's layers per stem, Zeiler & Fergus (2014) Figure 3: 224 -> 110 (conv1)
+#: -> 55 -> 26 -> 13 -> 6 (pool5).
+ZFNET_LAYERS = {
+    "imagenet": (("conv1_pad", 1), ("conv1", 7, 2, "valid"), *_ZFNET_BODY),
+    "cifar": (("conv1", 3, 1, "same"), *_ZFNET_BODY),
 }
+#: The convolutions that see only their own GPU's half of the input channels in
+#: the paper's two-GPU AlexNet (``grouped=True``).
+GROUPED = ("conv2", "conv4", "conv5")
 
 
-def _smallest_size(layers) -> int:
-    """The smallest input side that every layer of ``layers`` accepts."""
+def _smallest_size(rows) -> int:
+    """The smallest input side that every layer of ``rows`` accepts."""
     for size in range(1, 4096):
         side = size
         try:
-            for kernel, stride, padding, zeros in layers:
-                side = keras_output_size(side + zeros, kernel, stride, padding)
+            for row in rows:
+                if row[0].endswith("_pad"):
+                    side += 2 * row[1]
+                elif not row[0].endswith("_norm"):
+                    side = keras_output_size(side, *row[1:])
         except ValueError:
             continue
         return size
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _check_common(input_shape, num_classes, include_top, stem, table, network):
-    _validate.choice("stem", stem, STEMS)
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
-    minimum = _smallest_size(table[stem])
-    if min(input_shape[:2]) < minimum:
-        hint = "; stem='cifar' accepts smaller images" if stem == "imagenet" else ""
-        raise ValueError(
-            f"Expected input_shape of at least {minimum}x{minimum} for {network} "
-            f"with stem={stem!r} (smaller maps vanish before pool5{hint}). "
-            f"Received: input_shape={input_shape!r}"
-        )
-    return input_shape, num_classes
-
-
-def _classifier(x, num_classes, classifier_activation, fc_units=4096):
-    """FC-4096, FC-4096 (``fc_units``) with dropout 0.5 after each, the classifier."""
-    x = keras.layers.Flatten(name="flatten")(x)
-    for fc in ("fc6", "fc7"):
-        x = keras.layers.Dense(fc_units, activation="relu", name=fc)(x)
-        x = keras.layers.Dropout(0.5, name=f"{fc}_dropout")(x)
-    return keras.layers.Dense(
-        num_classes, activation=classifier_activation, name="predictions"
+def _layer(x, row, filters, grouped, lrn):
+    """The layer of one table row (see :data:`ALEXNET_LAYERS`)."""
+    name = row[0]
+    if name.endswith("_pad"):
+        return keras.layers.ZeroPadding2D(row[1], name=name)(x)
+    if name.endswith("_norm"):
+        return LocalResponseNormalization(name=name)(x) if lrn else x
+    kernel, stride, padding = row[1:]
+    if name.startswith("pool"):
+        return keras.layers.MaxPooling2D(
+            kernel, strides=stride, padding=padding, name=name
+        )(x)
+    return keras.layers.Conv2D(
+        filters[int(name[4]) - 1],
+        kernel,
+        strides=stride,
+        padding=padding,
+        groups=2 if grouped and name in GROUPED else 1,
+        activation="relu",
+        name=name,
     )(x)
+
+
+def _build(rows, filters, grouped, lrn, top, fc_units, name):
+    """The network of ``rows``, then FC-``fc_units`` twice and the classifier."""
+    inputs = top.inputs()
+    x = inputs
+    for row in rows:
+        x = _layer(x, row, filters, grouped, lrn)
+    # fc6 and fc7 with dropout 0.5 after each (Krizhevsky et al., section 4.2).
+    x = top.head(
+        x,
+        pooling="flatten",
+        hidden=("fc6", "fc7"),
+        hidden_units=fc_units,
+        dropout=0.5,
+    )
+    return keras.Model(inputs, x, name=name)
+
+
+def _check(stem, network, table, top, fc_units):
+    """Checks the input size ``table`` needs with ``stem``, and ``fc_units``."""
+    minimum = _smallest_size(table[stem])
+    why = f"with stem={stem!r}, smaller maps vanish before {network}'s pool5"
+    top.require_size(minimum, why, stem)
+    return _validate.positive_int("fc_units", fc_units)
 
 
 def alexnet(
@@ -92,6 +152,7 @@ def alexnet(
     ``conv1`` 11x11/4 (valid, 227 -> 55), overlapping 3x3/2 max pools after
     conv1, conv2 and conv5, ``conv2`` 5x5 and ``conv3``-``conv5`` 3x3 ("same"),
     FC-4096, FC-4096 (dropout 0.5 after each, section 4.2) and the softmax.
+    The layers are the rows of :data:`ALEXNET_LAYERS`.
 
     Parameters at 227x227x3, 1000 classes (the lecture's "60 million"):
 
@@ -143,64 +204,23 @@ def alexnet(
             smallest size).
         TypeError: for arguments of the wrong type.
     """
-    from course.layers import LocalResponseNormalization
-
-    if not isinstance(grouped, bool):
-        raise TypeError(f"Expected grouped to be a bool. Received: grouped={grouped!r}")
+    grouped = _validate.boolean("grouped", grouped)
+    lrn = _validate.boolean("lrn", lrn, allow_none=True)
     lrn = grouped if lrn is None else lrn
-    if not isinstance(lrn, bool):
-        raise TypeError(f"Expected lrn to be a bool or None. Received: lrn={lrn!r}")
-    if (
-        isinstance(filters, str)
-        or not hasattr(filters, "__len__")
-        or len(filters) != 5
-        or not all(_validate._is_int(f) and f > 0 for f in filters)
-    ):
-        raise ValueError(
-            "Expected filters to be 5 positive integers (conv1 ... conv5). "
-            f"Received: filters={filters!r}"
-        )
-    if grouped and any(f % 2 for f in filters):
-        raise ValueError(
-            "Expected even filters with grouped=True (two groups of channels). "
-            f"Received: filters={tuple(filters)!r}"
-        )
-    input_shape, num_classes = _check_common(
-        input_shape, num_classes, include_top, stem, _ALEXNET, "AlexNet"
+    filters = _common.positive_ints(
+        "filters", filters, "to be 5 positive integers (conv1 ... conv5)", length=5
     )
-    fc_units = _validate.positive_int("fc_units", fc_units)
-    groups = 2 if grouped else 1
-    conv = keras.layers.Conv2D
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = conv(filters[0], 11, strides=4, activation="relu", name="conv1")(inputs)
-    else:
-        x = conv(filters[0], 3, padding="same", activation="relu", name="conv1")(inputs)
-    if lrn:
-        x = LocalResponseNormalization(name="conv1_norm")(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, name="pool1")(x)
-    x = conv(
-        filters[1], 5, padding="same", groups=groups, activation="relu", name="conv2"
-    )(x)
-    if lrn:
-        x = LocalResponseNormalization(name="conv2_norm")(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, name="pool2")(x)
-    # conv3 takes input from both GPUs, conv4 and conv5 from their own only.
-    x = conv(filters[2], 3, padding="same", activation="relu", name="conv3")(x)
-    for index in (4, 5):
-        x = conv(
-            filters[index - 1],
-            3,
-            padding="same",
-            groups=groups,
-            activation="relu",
-            name=f"conv{index}",
-        )(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
-    if include_top:
-        x = _classifier(x, num_classes, classifier_activation, fc_units)
-    return keras.Model(inputs, x, name=name)
+    if grouped and any(f % 2 for f in filters):
+        raise _validate.error(
+            "filters", filters, "to be even with grouped=True (two groups of channels)"
+        )
+    _validate.choice("stem", stem, STEMS)
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
+    )
+    fc_units = _check(stem, "AlexNet", ALEXNET_LAYERS, top, fc_units)
+    rows = ALEXNET_LAYERS[stem]
+    return _build(rows, filters, grouped, lrn, top, fc_units, name)
 
 
 def zfnet(
@@ -221,7 +241,7 @@ def zfnet(
     maps, ``conv2`` 256 5x5 stride 2 (26), pool (13) and normalisation,
     ``conv3``/``conv4`` 384 and ``conv5`` 256 3x3 (dense, single stream),
     pool (6), FC-4096, FC-4096 and the classifier. 62,357,608 parameters at
-    224x224x3, 1000 classes.
+    224x224x3, 1000 classes. The layers are the rows of :data:`ZFNET_LAYERS`.
 
     Paddings that give the figure's sizes: 1 pixel around the input of conv1
     (``conv1_pad``), "same" for pool1 and pool2 and conv3-conv5. The paper does
@@ -242,27 +262,10 @@ def zfnet(
     Returns:
         A Functional ``keras.Model``; layer names as in :func:`alexnet`.
     """
-    from course.layers import LocalResponseNormalization
-
-    input_shape, num_classes = _check_common(
-        input_shape, num_classes, include_top, stem, _ZFNET, "ZFNet"
+    _validate.choice("stem", stem, STEMS)
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
     )
-    fc_units = _validate.positive_int("fc_units", fc_units)
-    conv = keras.layers.Conv2D
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = keras.layers.ZeroPadding2D(1, name="conv1_pad")(inputs)
-        x = conv(96, 7, strides=2, activation="relu", name="conv1")(x)
-    else:
-        x = conv(96, 3, padding="same", activation="relu", name="conv1")(inputs)
-    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool1")(x)
-    x = LocalResponseNormalization(name="pool1_norm")(x)
-    x = conv(256, 5, strides=2, activation="relu", name="conv2")(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, padding="same", name="pool2")(x)
-    x = LocalResponseNormalization(name="pool2_norm")(x)
-    for index, width in ((3, 384), (4, 384), (5, 256)):
-        x = conv(width, 3, padding="same", activation="relu", name=f"conv{index}")(x)
-    x = keras.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
-    if include_top:
-        x = _classifier(x, num_classes, classifier_activation, fc_units)
-    return keras.Model(inputs, x, name=name)
+    fc_units = _check(stem, "ZFNet", ZFNET_LAYERS, top, fc_units)
+    rows = ZFNET_LAYERS[stem]
+    return _build(rows, PAPER_FILTERS, False, True, top, fc_units, name)

@@ -1,10 +1,19 @@
-"""GoogLeNet (Inception v1), built from the rows of its Table 1 (lecture 05)."""
+"""GoogLeNet (Inception v1), built from the rows of its Table 1 (lecture 06).
+
+Lecture 06 rebuilds Szegedy et al.'s Table 1 from :func:`googlenet` (output
+sizes, parameters and operations per row) and shows why the 1x1 reductions of
+:func:`inception_module` keep the 3x3 and 5x5 branches cheap.
+
+Used in lecture 06.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.layers import LocalResponseNormalization
+from course.models import _common
 
 #: The inception rows of Szegedy et al.'s Table 1: name, #1x1, #3x3 reduce, #3x3,
 #: #5x5 reduce, #5x5, pool proj; ``"pool"`` is a 3x3/2 max pool between groups.
@@ -23,10 +32,22 @@ TABLE1 = (
 )
 #: The auxiliary classifiers sit on the outputs of these modules (section 5).
 AUX_AFTER = ("4a", "4d")
-STEMS = ("imagenet", "cifar")
+STEMS = _common.STEMS
 #: Downsampling before 4a and in all, per stem.
 _STRIDE_4A = {"imagenet": 16, "cifar": 4}
 _STRIDE_ALL = {"imagenet": 32, "cifar": 8}
+
+
+def _conv(x, filters, kernel, name, strides=1):
+    """A "same" convolution with ReLU: every convolution of GoogLeNet (section 5)."""
+    return keras.layers.Conv2D(
+        filters, kernel, strides=strides, padding="same", activation="relu", name=name
+    )(x)
+
+
+def _max_pool(x, name):
+    """The 3x3/2 max pool between the stem's and the inception groups' stages."""
+    return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=name)(x)
 
 
 def inception_module(
@@ -68,34 +89,73 @@ def inception_module(
     }
     for key, value in sizes.items():
         _validate.positive_int(key, value)
-
-    def conv(tensor, filters, kernel, suffix):
-        return keras.layers.Conv2D(
-            filters, kernel, padding="same", activation="relu", name=f"{name}_{suffix}"
-        )(tensor)
-
-    branch1 = conv(x, filters_1x1, 1, "1x1")
-    branch3 = conv(conv(x, reduce_3x3, 1, "3x3_reduce"), filters_3x3, 3, "3x3")
-    branch5 = conv(conv(x, reduce_5x5, 1, "5x5_reduce"), filters_5x5, 5, "5x5")
+    branch1 = _conv(x, filters_1x1, 1, f"{name}_1x1")
+    branch3 = _conv(x, reduce_3x3, 1, f"{name}_3x3_reduce")
+    branch3 = _conv(branch3, filters_3x3, 3, f"{name}_3x3")
+    branch5 = _conv(x, reduce_5x5, 1, f"{name}_5x5_reduce")
+    branch5 = _conv(branch5, filters_5x5, 5, f"{name}_5x5")
     pooled = keras.layers.MaxPooling2D(
         3, strides=1, padding="same", name=f"{name}_pool"
     )(x)
-    branch_pool = conv(pooled, pool_proj, 1, "pool_proj")
+    branch_pool = _conv(pooled, pool_proj, 1, f"{name}_pool_proj")
     return keras.layers.Concatenate(name=f"{name}_output")(
         [branch1, branch3, branch5, branch_pool]
     )
 
 
-def _auxiliary(x, num_classes, classifier_activation, name):
+def _stem(x, stem, lrn):
+    """Table 1's rows up to 3a: conv1, pool1, (LRN), conv2, (LRN), pool2."""
+    if stem == "imagenet":
+        x = _conv(x, 64, 7, "conv1_7x7_s2", strides=2)
+        x = _max_pool(x, "pool1_3x3_s2")
+    else:
+        x = _conv(x, 64, 3, "conv1_3x3")
+    if lrn:
+        x = LocalResponseNormalization(name="pool1_norm")(x)
+    x = _conv(x, 64, 1, "conv2_3x3_reduce")
+    x = _conv(x, 192, 3, "conv2_3x3")
+    if lrn:
+        x = LocalResponseNormalization(name="conv2_norm")(x)
+    if stem == "imagenet":
+        x = _max_pool(x, "pool2_3x3_s2")
+    return x
+
+
+def _auxiliary(x, top, name):
     """Section 5: 5x5/3 average pool, 1x1 conv 128, FC 1024, dropout 0.7, FC."""
     x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
     x = keras.layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)
-    x = keras.layers.Flatten(name=f"{name}_flatten")(x)
-    x = keras.layers.Dense(1024, activation="relu", name=f"{name}_fc")(x)
-    x = keras.layers.Dropout(0.7, name=f"{name}_dropout")(x)
-    return keras.layers.Dense(
-        num_classes, activation=classifier_activation, name=f"{name}_predictions"
-    )(x)
+    return top.head(
+        x,
+        pooling="flatten",
+        pool_name=f"{name}_flatten",
+        hidden=(f"{name}_fc",),
+        hidden_units=1024,
+        dropout=0.7,
+        dropout_names=(f"{name}_dropout",),
+        name=f"{name}_predictions",
+    )
+
+
+def _check(aux_classifiers, lrn, stem, top):
+    """Checks the flags, the stem and the input size."""
+    aux_classifiers = _validate.boolean("aux_classifiers", aux_classifiers)
+    _validate.boolean("lrn", lrn)
+    _validate.choice("stem", stem, STEMS)
+    if aux_classifiers and not top.include_top:
+        raise _validate.error(
+            "aux_classifiers",
+            aux_classifiers,
+            "to be False with include_top=False (the auxiliary classifiers are "
+            "part of the top)",
+        )
+    if aux_classifiers:
+        minimum = 4 * _STRIDE_4A[stem] + 1  # ceil(size / stride) >= 5 at 4a
+        why = "the auxiliary classifiers' 5x5 pooling needs 4a at least 5x5"
+    else:
+        minimum = _STRIDE_ALL[stem]
+        why = f"the network downsamples by {minimum}"
+    top.require_size(minimum, f"with stem={stem!r}, {why}")
 
 
 def googlenet(
@@ -158,82 +218,32 @@ def googlenet(
             (the message says the smallest), or auxiliary classifiers without
             ``include_top``.
     """
-    from course.layers import LocalResponseNormalization
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
+    )
+    _check(aux_classifiers, lrn, stem, top)
 
-    for flag, value in (
-        ("aux_classifiers", aux_classifiers),
-        ("lrn", lrn),
-        ("include_top", include_top),
-    ):
-        if not isinstance(value, bool):
-            raise TypeError(f"Expected {flag} to be a bool. Received: {flag}={value!r}")
-    _validate.choice("stem", stem, STEMS)
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if aux_classifiers and not include_top:
-        raise ValueError(
-            "Expected aux_classifiers=False with include_top=False (the auxiliary "
-            "classifiers are part of the top). Received: aux_classifiers=True"
-        )
-    if aux_classifiers:
-        minimum = 4 * _STRIDE_4A[stem] + 1  # ceil(size / stride) >= 5 at 4a
-        why = "the auxiliary classifiers' 5x5 pooling needs 4a at least 5x5"
-    else:
-        minimum = _STRIDE_ALL[stem]
-        why = f"the network downsamples by {_STRIDE_ALL[stem]}"
-    if min(input_shape[:2]) < minimum:
-        raise ValueError(
-            f"Expected input_shape of at least {minimum}x{minimum} with "
-            f"stem={stem!r} ({why}). Received: input_shape={input_shape!r}"
-        )
-
-    def conv(tensor, filters, kernel, layer_name, strides=1):
-        return keras.layers.Conv2D(
-            filters,
-            kernel,
-            strides=strides,
-            padding="same",
-            activation="relu",
-            name=layer_name,
-        )(tensor)
-
-    def max_pool(tensor, layer_name):
-        return keras.layers.MaxPooling2D(3, strides=2, padding="same", name=layer_name)(
-            tensor
-        )
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":
-        x = conv(inputs, 64, 7, "conv1_7x7_s2", strides=2)
-        x = max_pool(x, "pool1_3x3_s2")
-    else:
-        x = conv(inputs, 64, 3, "conv1_3x3")
-    if lrn:
-        x = LocalResponseNormalization(name="pool1_norm")(x)
-    x = conv(x, 64, 1, "conv2_3x3_reduce")
-    x = conv(x, 192, 3, "conv2_3x3")
-    if lrn:
-        x = LocalResponseNormalization(name="conv2_norm")(x)
-    if stem == "imagenet":
-        x = max_pool(x, "pool2_3x3_s2")
+    inputs = top.inputs()
+    x = _stem(inputs, stem, lrn)
     aux_outputs = []
     pools = iter((3, 4))
     for row in TABLE1:
         if row == "pool":
-            x = max_pool(x, f"pool{next(pools)}_3x3_s2")
+            x = _max_pool(x, f"pool{next(pools)}_3x3_s2")
             continue
         module, *filters = row
         x = inception_module(x, *filters, name=f"inception_{module}")
         if aux_classifiers and module in AUX_AFTER:
             index = AUX_AFTER.index(module) + 1
-            aux_outputs.append(
-                _auxiliary(x, num_classes, classifier_activation, f"aux{index}")
-            )
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="pool5_7x7_s1")(x)
-        x = keras.layers.Dropout(0.4, name="pool5_dropout")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
+            aux_outputs.append(_auxiliary(x, top, f"aux{index}"))
+    # Table 1's 7x7 average pool (global here: the same at 224x224) and 40%
+    # dropout before the classifier.
+    x = top.head(
+        x,
+        pooling="avg",
+        pool_name="pool5_7x7_s1",
+        dropout=0.4,
+        dropout_names=("pool5_dropout",),
+    )
     outputs = [x, *aux_outputs] if aux_outputs else x
     return keras.Model(inputs, outputs, name=name)

@@ -1,12 +1,23 @@
-"""The perceptron and the multilayer perceptron (lecture 01 and 02)."""
+"""The perceptron and the multilayer perceptron (lectures 01 and 02).
+
+Lecture 01 trains :func:`perceptron` on AND and OR and solves XOR with an
+:func:`mlp`; lecture 02 compares the regularisers :func:`mlp` offers on MNIST.
+Lecture 00 trains an :func:`mlp` as its first run, and lecture 06 uses deep ones
+as the plain baseline of the highway networks.
+
+Used in lectures 00, 01, 02 and 06.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.layers import Maxout
+from course.models import _common
 
-_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "linear", "maxout")
+#: The hidden activations :func:`mlp` accepts (``maxout`` swaps the dense layer).
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "linear", "maxout")
 
 
 def perceptron(num_inputs=2, activation="sigmoid", name="perceptron"):
@@ -27,13 +38,25 @@ def perceptron(num_inputs=2, activation="sigmoid", name="perceptron"):
         A Functional model mapping ``(batch, num_inputs)`` to ``(batch, 1)``.
     """
     num_inputs = _validate.positive_int("num_inputs", num_inputs)
-    if not isinstance(activation, str):
-        raise TypeError(
-            f"Expected activation to be a string. Received: activation={activation!r}"
-        )
+    activation = _validate.string("activation", activation)
     inputs = keras.Input(shape=(num_inputs,), name="inputs")
     outputs = keras.layers.Dense(1, activation=activation, name="neuron")(inputs)
     return keras.Model(inputs, outputs, name=name)
+
+
+def _hidden_layer(x, units, activation, num_pieces, batch_norm, regularizer, name):
+    """One hidden layer: Dense (or Maxout), batch norm, activation."""
+    if activation == "maxout":
+        return Maxout(units, num_pieces=num_pieces, name=f"{name}_maxout")(x)
+    x = keras.layers.Dense(
+        units,
+        use_bias=not batch_norm,  # batch norm's beta plays the bias' role
+        kernel_regularizer=regularizer,
+        name=f"{name}_dense",
+    )(x)
+    if batch_norm:
+        x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    return keras.layers.Activation(activation, name=f"{name}_act")(x)
 
 
 def mlp(
@@ -53,7 +76,7 @@ def mlp(
     Rumelhart, Hinton & Williams, "Learning representations by back-propagating
     errors" (Nature, 1986); dropout after Srivastava et al. (JMLR 2014), batch
     normalisation after Ioffe & Szegedy (ICML 2015), placed before the activation
-    as in that paper.
+    as in that paper; maxout after Goodfellow et al. (ICML 2013).
 
     Args:
         input_shape: shape of one example, e.g. ``(64,)`` or ``(28, 28)``; inputs
@@ -77,48 +100,31 @@ def mlp(
         ``hidden{i}_bn``, ``hidden{i}_act``, ``hidden{i}_dropout`` and the output
         layer ``predictions``.
     """
-    from course.layers import Maxout
-
-    input_shape = _validate.shape("input_shape", input_shape)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if isinstance(hidden_units, int) or not all(
-        isinstance(u, int) and not isinstance(u, bool) and u > 0 for u in hidden_units
-    ):
-        raise ValueError(
-            "Expected hidden_units to be a sequence of positive integers. "
-            f"Received: hidden_units={hidden_units!r}"
-        )
-    _validate.choice("activation", activation, _ACTIVATIONS)
+    top = _common.check_top(
+        input_shape, num_classes, classifier_activation=classifier_activation, rank=None
+    )
+    hidden_units = _common.positive_ints(
+        "hidden_units",
+        hidden_units,
+        "to be a sequence of positive integers",
+        allow_empty=True,
+    )
+    _validate.choice("activation", activation, ACTIVATIONS)
     dropout = _validate.fraction("dropout", dropout)
     l2 = _validate.non_negative("l2", l2)
-    if not isinstance(batch_norm, bool):
-        raise TypeError(
-            f"Expected batch_norm to be a bool. Received: batch_norm={batch_norm!r}"
-        )
+    batch_norm = _validate.boolean("batch_norm", batch_norm)
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
 
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = keras.layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    inputs = top.inputs()
+    x = (
+        keras.layers.Flatten(name="flatten")(inputs)
+        if len(top.input_shape) > 1
+        else inputs
+    )
     for i, units in enumerate(hidden_units, start=1):
-        prefix = f"hidden{i}"
-        if activation == "maxout":
-            x = Maxout(units, num_pieces=num_pieces, name=f"{prefix}_maxout")(x)
-        else:
-            x = keras.layers.Dense(
-                units,
-                use_bias=not batch_norm,  # batch norm's beta plays the bias' role
-                kernel_regularizer=regularizer,
-                name=f"{prefix}_dense",
-            )(x)
-            if batch_norm:
-                x = keras.layers.BatchNormalization(name=f"{prefix}_bn")(x)
-            x = keras.layers.Activation(activation, name=f"{prefix}_act")(x)
+        x = _hidden_layer(
+            x, units, activation, num_pieces, batch_norm, regularizer, f"hidden{i}"
+        )
         if dropout > 0:
-            x = keras.layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
-    outputs = keras.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_regularizer=regularizer,
-        name="predictions",
-    )(x)
-    return keras.Model(inputs, outputs, name=name)
+            x = keras.layers.Dropout(dropout, name=f"hidden{i}_dropout")(x)
+    return keras.Model(inputs, top.head(x, kernel_regularizer=regularizer), name=name)

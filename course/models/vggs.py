@@ -1,10 +1,20 @@
-"""VGG networks, configurations A, B, D and E (lecture 05)."""
+"""VGG networks, configurations A, B, D and E, and a small VGG (lectures 05, 07, 11).
+
+Lecture 05 counts the parameters of :func:`vgg` (the "138 million" of VGG-16)
+and trains a narrow one on CIFAR-10. :func:`small_vgg`, the same design rules at
+laptop size with batch norm, is the network of lecture 07 (augmentation and
+transfer learning) and lecture 11 (saliency maps). Both are stacks of
+:func:`vgg_block`.
+
+Used in lectures 05, 07 and 11.
+"""
 
 from __future__ import annotations
 
 import keras
 
 from course import _validate
+from course.models import _common
 
 #: Convolutions per block (block1 ... block5) of the configurations in Simonyan &
 #: Zisserman's Table 1: A (11 weight layers), B (13), D (16) and E (19).
@@ -44,6 +54,7 @@ def vgg_block(x, filters, num_convs, batch_norm=False, name="block1", momentum=0
     """
     filters = _validate.positive_int("filters", filters)
     num_convs = _validate.positive_int("num_convs", num_convs)
+    batch_norm = _validate.boolean("batch_norm", batch_norm)
     for i in range(1, num_convs + 1):
         x = keras.layers.Conv2D(
             filters,
@@ -59,6 +70,25 @@ def vgg_block(x, filters, num_convs, batch_norm=False, name="block1", momentum=0
             )(x)
             x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return keras.layers.MaxPooling2D(2, strides=2, name=f"{name}_pool")(x)
+
+
+def _build(top, blocks, name, batch_norm, momentum=0.99, augmentation=None, **head):
+    """The generic VGG: ``blocks`` of (filters, convolutions), then the head.
+
+    Args:
+        top: the checked shared arguments (:func:`course.models._common.check_top`).
+        blocks: ``(filters, convolutions)`` of each :func:`vgg_block`.
+        name: model name.
+        batch_norm: batch norm after every convolution.
+        momentum: its momentum (Keras' default 0.99 for :func:`vgg`).
+        augmentation: a model applied to the inputs first, or ``None``.
+        **head: options of the head (:func:`course.models._common.classifier`).
+    """
+    inputs = top.inputs()
+    x = augmentation(inputs) if augmentation is not None else inputs
+    for index, (filters, count) in enumerate(blocks, start=1):
+        x = vgg_block(x, filters, count, batch_norm, f"block{index}", momentum)
+    return keras.Model(inputs, top.head(x, **head), name=name)
 
 
 def vgg(
@@ -113,50 +143,48 @@ def vgg(
         TypeError: for arguments of the wrong type.
     """
     _validate.choice("depth", depth, tuple(CONFIGURATIONS))
-    if not isinstance(batch_norm, bool):
-        raise TypeError(
-            f"Expected batch_norm to be a bool. Received: batch_norm={batch_norm!r}"
-        )
-    if (
-        isinstance(widths, str)
-        or not hasattr(widths, "__len__")
-        or len(widths) != 5
-        or not all(_validate._is_int(w) and w > 0 for w in widths)
-    ):
-        raise ValueError(
-            "Expected widths to be 5 positive integers (block1 ... block5). "
-            f"Received: widths={widths!r}"
-        )
+    batch_norm = _validate.boolean("batch_norm", batch_norm)
+    widths = _common.positive_ints(
+        "widths", widths, "to be 5 positive integers (block1 ... block5)", length=5
+    )
     fc_units = _validate.positive_int("fc_units", fc_units)
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
-    if min(input_shape[:2]) < MIN_SIZE:
-        raise ValueError(
-            f"Expected input_shape of at least {MIN_SIZE}x{MIN_SIZE} (five 2x2 max "
-            f"poolings). Received: input_shape={input_shape!r}"
-        )
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
+    )
+    top.require_size(MIN_SIZE, "five 2x2 max poolings")
     if name is None:
         name = f"vgg{depth}_bn" if batch_norm else f"vgg{depth}"
+    blocks = zip(widths, CONFIGURATIONS[depth], strict=True)
+    # fc1 and fc2 with dropout 0.5 after each (Simonyan & Zisserman, section 3.1).
+    return _build(
+        top,
+        blocks,
+        name,
+        batch_norm,
+        pooling="flatten",
+        hidden=("fc1", "fc2"),
+        hidden_units=fc_units,
+        dropout=0.5,
+    )
 
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = inputs
-    for block, (filters, count) in enumerate(
-        zip(widths, CONFIGURATIONS[depth], strict=True), start=1
-    ):
-        x = vgg_block(x, filters, count, batch_norm, f"block{block}")
-    if include_top:
-        x = keras.layers.Flatten(name="flatten")(x)
-        for fc in ("fc1", "fc2"):
-            x = keras.layers.Dense(fc_units, activation="relu", name=fc)(x)
-            x = keras.layers.Dropout(0.5, name=f"{fc}_dropout")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
-    return keras.Model(inputs, x, name=name)
+
+def _check_augmentation(augmentation, input_shape):
+    """Checks that ``augmentation`` is ``None`` or a model keeping ``input_shape``."""
+    if augmentation is None:
+        return None
+    if not isinstance(augmentation, keras.Model):
+        raise _validate.error(
+            "augmentation", augmentation, "to be a keras.Model or None", TypeError
+        )
+    shapes = (augmentation.input_shape[1:], augmentation.output_shape[1:])
+    if any(tuple(shape) != input_shape for shape in shapes):
+        raise _validate.error(
+            "augmentation",
+            augmentation.name,
+            f"to map {input_shape} to {input_shape} (it has input shape "
+            f"{shapes[0]} and output shape {shapes[1]})",
+        )
+    return augmentation
 
 
 def small_vgg(
@@ -213,47 +241,14 @@ def small_vgg(
             non-positive widths, or an augmentation that changes the shape.
         TypeError: for arguments of the wrong type.
     """
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
+    )
     widths = _validate.positive_ints("widths", widths)
     convs_per_block = _validate.positive_int("convs_per_block", convs_per_block)
-    batch_norm_momentum = _validate.fraction("batch_norm_momentum", batch_norm_momentum)
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
+    momentum = _validate.fraction("batch_norm_momentum", batch_norm_momentum)
     minimum = 2 ** len(widths)
-    if min(input_shape[:2]) < minimum:
-        raise ValueError(
-            f"Expected input_shape of at least {minimum}x{minimum} ({len(widths)} "
-            f"2x2 max poolings). Received: input_shape={input_shape!r}"
-        )
-    if augmentation is not None:
-        if not isinstance(augmentation, keras.Model):
-            raise TypeError(
-                "Expected augmentation to be a keras.Model or None. "
-                f"Received: augmentation={augmentation!r}"
-            )
-        if (
-            tuple(augmentation.input_shape[1:]) != input_shape
-            or tuple(augmentation.output_shape[1:]) != input_shape
-        ):
-            raise ValueError(
-                f"Expected augmentation to map {input_shape} to {input_shape}. "
-                f"Received: augmentation={augmentation.name!r} with input shape "
-                f"{augmentation.input_shape[1:]} and output shape "
-                f"{augmentation.output_shape[1:]}"
-            )
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = augmentation(inputs) if augmentation is not None else inputs
-    for block, filters in enumerate(widths, start=1):
-        x = vgg_block(
-            x, filters, convs_per_block, True, f"block{block}", batch_norm_momentum
-        )
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
-    return keras.Model(inputs, x, name=name)
+    top.require_size(minimum, f"{len(widths)} 2x2 max poolings")
+    augmentation = _check_augmentation(augmentation, top.input_shape)
+    blocks = [(filters, convs_per_block) for filters in widths]
+    return _build(top, blocks, name, True, momentum, augmentation, pooling="avg")

@@ -1,5 +1,8 @@
 """Convolutional autoencoders, plain and denoising (lecture 08).
 
+Lecture 08 trains :func:`autoencoder` with codes of 2 and 16 numbers on MNIST,
+plots the code space through :func:`encoder_of`, and denoises synthetic nuclei.
+
 An autoencoder learns the identity through a bottleneck: an *encoder* maps the
 image to a small code, a *decoder* maps the code back, and the loss compares the
 reconstruction with the input. What the bottleneck cannot pass through, the
@@ -8,6 +11,8 @@ Salakhutdinov, "Reducing the dimensionality of data with neural networks",
 Science 2006) and, with noisy inputs and clean targets, behind denoising (Vincent
 et al., "Extracting and composing robust features with denoising autoencoders",
 ICML 2008).
+
+Used in lecture 08.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import keras
 
 from course import _validate
+from course.models import _common
 
 
 def autoencoder(
@@ -60,11 +66,14 @@ def autoencoder(
     if latent_dim is not None:
         latent_dim = _validate.positive_int("latent_dim", latent_dim)
     input_noise = _validate.non_negative("input_noise", input_noise)
+    output_activation = _common.activation("output_activation", output_activation)
     factor = 2 ** len(filters)
     if any(side % factor for side in input_shape[:2]):
-        raise ValueError(
-            f"Expected input_shape with height and width multiples of {factor} (one "
-            f"halving per encoder block). Received: input_shape={input_shape!r}"
+        raise _validate.error(
+            "input_shape",
+            input_shape,
+            f"with height and width multiples of {factor} (one halving per encoder "
+            "block)",
         )
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
@@ -112,19 +121,17 @@ def encoder_of(model):
     Returns:
         A ``keras.Model`` sharing the layers (and weights) of ``model``.
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(
-            f"Expected model to be a keras.Model. Received: model={model!r}"
-        )
+    model = _validate.model("model", model)
     names = [layer.name for layer in model.layers]
     if "latent" in names:
         code = "latent"
     else:
         codes = [n for n in names if n.startswith("enc") and n.endswith("_conv")]
         if not codes:
-            raise ValueError(
-                "Expected a model built by course.models.autoencoder (layers "
-                f"enc1_conv ...). Received: model={model.name!r}"
+            raise _validate.error(
+                "model",
+                model.name,
+                "to be built by course.models.autoencoder (layers enc1_conv ...)",
             )
         code = codes[-1]
     return keras.Model(model.inputs, model.get_layer(code).output, name="encoder")

@@ -1,4 +1,8 @@
-"""U-Net and the plain fully convolutional encoder-decoder it improves on (lecture 09).
+"""U-Net, UNet++, and the networks U-Net improves on (lecture 09).
+
+Lecture 09 builds the paper's 572 -> 388 :func:`unet`, and compares the
+:func:`patch_classifier`, the plain encoder-decoder :func:`fcn` and the U-Net on
+synthetic nuclei; :func:`unet_plus_plus` is one of its exercises.
 
 Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for Biomedical Image
 Segmentation" (MICCAI 2015, arXiv:1505.04597). The contracting path repeats two
@@ -9,6 +13,8 @@ and two 3x3 convolutions; a 1x1 convolution maps the 64 features of each pixel
 to the classes. With *valid* convolutions, as in the paper, every 3x3 convolution
 trims one pixel from each border, so a 572x572 input gives a 388x388 output (the
 paper's Fig. 1) and the skip connections must crop.
+
+Used in lecture 09.
 """
 
 from __future__ import annotations
@@ -16,14 +22,9 @@ from __future__ import annotations
 import keras
 
 from course import _validate
+from course.models import _common
 
 PADDINGS = ("valid", "same")
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"Expected {name} to be a bool. Received: {name}={value!r}")
-    return value
 
 
 def unet_output_size(size, depth=4, padding="valid"):
@@ -93,6 +94,9 @@ def conv_block(x, filters, padding="valid", batch_norm=False, name="enc1"):
     Returns:
         Tensor ``(batch, height', width', filters)``.
     """
+    filters = _validate.positive_int("filters", filters)
+    _validate.choice("padding", padding, PADDINGS)
+    batch_norm = _validate.boolean("batch_norm", batch_norm)
     for i in (1, 2):
         x = keras.layers.Conv2D(
             filters,
@@ -108,54 +112,46 @@ def conv_block(x, filters, padding="valid", batch_norm=False, name="enc1"):
     return x
 
 
-def _check_common(input_shape, num_classes, base_filters, depth, padding, batch_norm):
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
+def _check_levels(top, base_filters, depth, padding, batch_norm):
+    """Checks the encoder-decoder's arguments and that the input sides fit it."""
     base_filters = _validate.positive_int("base_filters", base_filters)
     depth = _validate.positive_int("depth", depth)
     _validate.choice("padding", padding, PADDINGS)
-    _check_bool("batch_norm", batch_norm)
-    for side in input_shape[:2]:
+    _validate.boolean("batch_norm", batch_norm)
+    for side in top.input_shape[:2]:
         if unet_output_size(side, depth, padding) is None:
             below, above = _nearest(side, depth, padding)
-            raise ValueError(
-                f"Expected input_shape whose height and width fit a depth-{depth} "
-                f"network with {padding} padding (every pooling needs an even size"
-                + (
-                    ", and convolutions trim 4 pixels per level"
-                    if padding == "valid"
-                    else f", i.e. a multiple of {2**depth}"
-                )
-                + f"); the nearest sizes that work are {below} and {above}. "
-                f"Received: input_shape={input_shape!r}"
+            why = (
+                ", and convolutions trim 4 pixels per level"
+                if padding == "valid"
+                else f", i.e. a multiple of {2**depth}"
             )
-    return input_shape, num_classes, base_filters, depth
+            raise _validate.error(
+                "input_shape",
+                top.input_shape,
+                f"whose height and width fit a depth-{depth} network with {padding} "
+                f"padding (every pooling needs an even size{why}); the nearest "
+                f"sizes that work are {below} and {above}",
+            )
+    return base_filters, depth
 
 
-def _classifier(x, num_classes, classifier_activation, name="predictions"):
-    if classifier_activation == "auto":
-        classifier_activation = "sigmoid" if num_classes == 1 else "softmax"
-    return keras.layers.Conv2D(
-        num_classes, 1, activation=classifier_activation, name=name
-    )(x)
+def _crop_to(skip, x, name):
+    """Copy and crop: the centre of ``skip`` at the size of ``x``.
+
+    The contracting path's map is larger by the pixels that the valid
+    convolutions below it have trimmed since.
+    """
+    dh = skip.shape[1] - x.shape[1]
+    dw = skip.shape[2] - x.shape[2]
+    return keras.layers.Cropping2D(
+        ((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)), name=name
+    )(skip)
 
 
-def _encoder_decoder(
-    input_shape,
-    num_classes,
-    base_filters,
-    depth,
-    padding,
-    batch_norm,
-    classifier_activation,
-    name,
-    skips,
-):
-    """The shared body of :func:`unet` (``skips=True``) and :func:`fcn`."""
-    input_shape, num_classes, base_filters, depth = _check_common(
-        input_shape, num_classes, base_filters, depth, padding, batch_norm
-    )
-    inputs = keras.Input(shape=input_shape, name="inputs")
+def _encoder_decoder(top, base_filters, depth, padding, batch_norm, name, skips):
+    """The generic body of :func:`unet` (``skips=True``) and :func:`fcn`."""
+    inputs = top.inputs()
     x, copies = inputs, []
     for level in range(1, depth + 1):
         x = conv_block(
@@ -172,18 +168,10 @@ def _encoder_decoder(
         if skips:
             skip = copies[level - 1]
             if padding == "valid":
-                # Copy and crop: the contracting path's map is larger by the
-                # pixels that the valid convolutions below it have trimmed since.
-                dh = skip.shape[1] - x.shape[1]
-                dw = skip.shape[2] - x.shape[2]
-                skip = keras.layers.Cropping2D(
-                    ((dh // 2, dh - dh // 2), (dw // 2, dw - dw // 2)),
-                    name=f"dec{level}_crop",
-                )(skip)
+                skip = _crop_to(skip, x, f"dec{level}_crop")
             x = keras.layers.Concatenate(name=f"dec{level}_concat")([skip, x])
         x = conv_block(x, filters, padding, batch_norm, f"dec{level}")
-    outputs = _classifier(x, num_classes, classifier_activation)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, top.pixel_head(x), name=name)
 
 
 def unet(
@@ -225,17 +213,9 @@ def unet(
         A Functional ``keras.Model`` from ``(batch, H, W, C)`` to
         ``(batch, H', W', num_classes)``.
     """
-    return _encoder_decoder(
-        input_shape,
-        num_classes,
-        base_filters,
-        depth,
-        padding,
-        batch_norm,
-        classifier_activation,
-        name,
-        skips=True,
-    )
+    top = _common.check_top(input_shape, num_classes, True, classifier_activation)
+    base_filters, depth = _check_levels(top, base_filters, depth, padding, batch_norm)
+    return _encoder_decoder(top, base_filters, depth, padding, batch_norm, name, True)
 
 
 def fcn(
@@ -262,17 +242,9 @@ def fcn(
     Args and Returns: as :func:`unet`; layer names as in :func:`unet` without
     ``dec{i}_crop`` and ``dec{i}_concat``.
     """
-    return _encoder_decoder(
-        input_shape,
-        num_classes,
-        base_filters,
-        depth,
-        padding,
-        batch_norm,
-        classifier_activation,
-        name,
-        skips=False,
-    )
+    top = _common.check_top(input_shape, num_classes, True, classifier_activation)
+    base_filters, depth = _check_levels(top, base_filters, depth, padding, batch_norm)
+    return _encoder_decoder(top, base_filters, depth, padding, batch_norm, name, False)
 
 
 def patch_classifier(
@@ -312,31 +284,28 @@ def patch_classifier(
     """
     patch_size = _validate.positive_int("patch_size", patch_size, minimum=3)
     channels = _validate.positive_int("channels", channels)
-    num_classes = _validate.positive_int("num_classes", num_classes)
+    top = _common.check_top(
+        (patch_size, patch_size, channels), num_classes, True, classifier_activation
+    )
     dense_units = _validate.positive_int("dense_units", dense_units)
     filters = _validate.positive_ints("filters", filters)
     size = patch_size
     for _ in filters:
         size = (size - 2) // 2
     if patch_size % 2 == 0 or size < 1:
-        raise ValueError(
-            "Expected an odd patch_size (the patch is centred on its pixel) large "
-            f"enough for {len(filters)} blocks of a 3x3 convolution and a 2x2 pool. "
-            f"Received: patch_size={patch_size!r}"
+        raise _validate.error(
+            "patch_size",
+            patch_size,
+            "to be odd (the patch is centred on its pixel) and large enough for "
+            f"{len(filters)} blocks of a 3x3 convolution and a 2x2 pool",
         )
-    inputs = keras.Input(shape=(patch_size, patch_size, channels), name="inputs")
+    inputs = top.inputs()
     x = inputs
     for i, count in enumerate(filters, start=1):
         x = keras.layers.Conv2D(count, 3, activation="relu", name=f"block{i}_conv")(x)
         x = keras.layers.MaxPooling2D(2, name=f"block{i}_pool")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(dense_units, activation="relu", name="fc")(x)
-    if classifier_activation == "auto":
-        classifier_activation = "sigmoid" if num_classes == 1 else "softmax"
-    outputs = keras.layers.Dense(
-        num_classes, activation=classifier_activation, name="predictions"
-    )(x)
-    return keras.Model(inputs, outputs, name=name)
+    x = top.head(x, pooling="flatten", hidden=("fc",), hidden_units=dense_units)
+    return keras.Model(inputs, x, name=name)
 
 
 def unet_plus_plus(
@@ -390,11 +359,10 @@ def unet_plus_plus(
         num_classes)``, or to a list of ``depth`` such outputs with deep
         supervision.
     """
-    input_shape, num_classes, base_filters, depth = _check_common(
-        input_shape, num_classes, base_filters, depth, "same", batch_norm
-    )
-    _check_bool("deep_supervision", deep_supervision)
-    inputs = keras.Input(shape=input_shape, name="inputs")
+    top = _common.check_top(input_shape, num_classes, True, classifier_activation)
+    base_filters, depth = _check_levels(top, base_filters, depth, "same", batch_norm)
+    deep_supervision = _validate.boolean("deep_supervision", deep_supervision)
+    inputs = top.inputs()
     nodes = {}
     x = inputs
     for i in range(depth + 1):  # the encoder column X(i, 0)
@@ -412,12 +380,8 @@ def unet_plus_plus(
             )
             nodes[i, j] = conv_block(merged, filters, "same", batch_norm, f"x{i}{j}")
     if not deep_supervision:
-        outputs = _classifier(nodes[0, depth], num_classes, classifier_activation)
-    else:
-        outputs = [
-            _classifier(
-                nodes[0, j], num_classes, classifier_activation, f"predictions_{j}"
-            )
-            for j in range(1, depth + 1)
-        ]
+        return keras.Model(inputs, top.pixel_head(nodes[0, depth]), name=name)
+    outputs = [
+        top.pixel_head(nodes[0, j], f"predictions_{j}") for j in range(1, depth + 1)
+    ]
     return keras.Model(inputs, outputs, name=name)

@@ -1,10 +1,25 @@
-"""Residual networks and their plain counterparts (lecture 05)."""
+"""Residual networks and their plain counterparts (lecture 06).
+
+Lecture 06 rebuilds He et al.'s Table 1 from :func:`resnet`, compares plain and
+residual networks of growing depth (the degradation problem) with
+:func:`cifar_plain_net` and :func:`cifar_resnet`, and measures their gradient
+norms per layer; lecture 12 profiles and scales the training of ResNet-18.
+One generic builder, after Keras Applications' ``resnet.py``, serves the four
+public ones: the stem, stages of :func:`residual_block` or
+:func:`bottleneck_block`, and the shared classification head.
+
+Used in lectures 06 and 12.
+"""
 
 from __future__ import annotations
+
+import functools
 
 import keras
 
 from course import _validate
+from course.layers import ChannelPadding
+from course.models import _common
 
 #: Blocks per stage (conv2_x ... conv5_x) and the block kind, He et al. Table 1.
 STAGES = {
@@ -19,10 +34,13 @@ WIDTHS = (64, 128, 256, 512)
 #: Output channels of a bottleneck block per 3x3 filter.
 EXPANSION = 4
 SHORTCUTS = ("A", "B", "C")
-STEMS = ("imagenet", "cifar")
+STEMS = _common.STEMS
 #: Smallest input side per stem: the total downsampling of the network, so that
 #: every stride-2 layer still halves a real map (the last one ends at 1x1).
 MIN_SIZE = {"imagenet": 32, "cifar": 8}
+#: The CIFAR-10 networks of He et al., section 4.2 and Table 6: 6n + 2 layers.
+CIFAR_DEPTHS = (20, 32, 44, 56, 110)
+CIFAR_WIDTHS = (16, 32, 64)
 
 
 def _shortcut(x, channels, stride, shortcut, name):
@@ -40,38 +58,41 @@ def _shortcut(x, channels, stride, shortcut, name):
         if stride != 1:  # A 1x1 "pooling" with stride s keeps every s-th pixel.
             x = keras.layers.MaxPooling2D(1, strides=stride, name=f"{name}_0_pool")(x)
         if channels > in_channels:
-            x = _channel_padding(channels - in_channels, f"{name}_0_pad")(x)
+            x = ChannelPadding(channels - in_channels, name=f"{name}_0_pad")(x)
     return x
 
 
-def _channel_padding(padding, name):
-    from course.layers import ChannelPadding
-
-    return ChannelPadding(padding, name=name)
-
-
 def _check_block_args(filters, stride, shortcut, skip, activation="relu"):
-    if not isinstance(activation, str) or not activation:
-        raise TypeError(
-            "Expected activation to be the name of a Keras activation. "
-            f"Received: activation={activation!r}"
-        )
-    try:
-        keras.activations.get(activation)
-    except ValueError:
-        raise ValueError(
-            "Expected activation to be the name of a Keras activation. "
-            f"Received: activation={activation!r}"
-        ) from None
+    """Checks the arguments both blocks share; returns filters and stride."""
+    _common.activation("activation", activation, names_only=True)
     filters = _validate.positive_int("filters", filters)
     stride = _validate.positive_int("stride", stride)
     _validate.choice("shortcut", shortcut, SHORTCUTS)
-    if not isinstance(skip, bool):
-        raise TypeError(f"Expected skip to be a bool. Received: skip={skip!r}")
+    _validate.boolean("skip", skip)
     return filters, stride
 
 
+def _conv_bn(x, filters, kernel, name, stride=1, activation=None):
+    """Convolution without bias, batch norm, and the activation if given."""
+    padding = "same" if kernel > 1 else "valid"
+    x = keras.layers.Conv2D(
+        filters,
+        kernel,
+        strides=stride,
+        padding=padding,
+        use_bias=False,  # batch norm's beta plays the bias' role
+        name=f"{name}_conv",
+    )(x)
+    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    if activation is None:
+        return x
+    # The layer keeps its historical name "_relu" whatever the activation, so
+    # that lookups by name work across the activations compared in lecture 06.
+    return keras.layers.Activation(activation, name=f"{name}_relu")(x)
+
+
 def _merge(x, residual, skip, name, activation="relu"):
+    """The block's end: ``activation(F(x) + shortcut(x))``, or without the sum."""
     if skip:
         x = keras.layers.Add(name=f"{name}_add")([residual, x])
     return keras.layers.Activation(activation, name=f"{name}_out")(x)
@@ -110,22 +131,8 @@ def residual_block(
     """
     filters, stride = _check_block_args(filters, stride, shortcut, skip, activation)
     residual = _shortcut(x, filters, stride, shortcut, name) if skip else None
-    y = keras.layers.Conv2D(
-        filters,
-        3,
-        strides=stride,
-        padding="same",
-        use_bias=False,
-        name=f"{name}_1_conv",
-    )(x)
-    y = keras.layers.BatchNormalization(name=f"{name}_1_bn")(y)
-    # The layer keeps its historical name "_1_relu" whatever the activation, so
-    # that lookups by name work across the activations compared in lecture 06.
-    y = keras.layers.Activation(activation, name=f"{name}_1_relu")(y)
-    y = keras.layers.Conv2D(
-        filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
-    )(y)
-    y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
+    y = _conv_bn(x, filters, 3, f"{name}_1", stride, activation)
+    y = _conv_bn(y, filters, 3, f"{name}_2")
     return _merge(y, residual, skip, name, activation)
 
 
@@ -162,84 +169,55 @@ def bottleneck_block(x, filters, stride=1, shortcut="B", skip=True, name="block"
     filters, stride = _check_block_args(filters, stride, shortcut, skip)
     out = EXPANSION * filters
     residual = _shortcut(x, out, stride, shortcut, name) if skip else None
-    y = keras.layers.Conv2D(
-        filters, 1, strides=stride, use_bias=False, name=f"{name}_1_conv"
-    )(x)
-    y = keras.layers.BatchNormalization(name=f"{name}_1_bn")(y)
-    y = keras.layers.Activation("relu", name=f"{name}_1_relu")(y)
-    y = keras.layers.Conv2D(
-        filters, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
-    )(y)
-    y = keras.layers.BatchNormalization(name=f"{name}_2_bn")(y)
-    y = keras.layers.Activation("relu", name=f"{name}_2_relu")(y)
-    y = keras.layers.Conv2D(out, 1, use_bias=False, name=f"{name}_3_conv")(y)
-    y = keras.layers.BatchNormalization(name=f"{name}_3_bn")(y)
+    y = _conv_bn(x, filters, 1, f"{name}_1", stride, "relu")
+    y = _conv_bn(y, filters, 3, f"{name}_2", activation="relu")
+    y = _conv_bn(y, out, 1, f"{name}_3")
     return _merge(y, residual, skip, name)
 
 
-def _check_top(input_shape, num_classes, include_top):
-    input_shape = _validate.shape("input_shape", input_shape, rank=3)
-    num_classes = _validate.positive_int("num_classes", num_classes)
-    if not isinstance(include_top, bool):
-        raise TypeError(
-            f"Expected include_top to be a bool. Received: include_top={include_top!r}"
-        )
-    return input_shape, num_classes
+def _stack(x, block, filters, blocks, stride, shortcut, skip, name):
+    """``blocks`` blocks ``{name}_block{i}``; the first has the ``stride``."""
+    for index in range(1, blocks + 1):
+        block_stride = stride if index == 1 else 1
+        x = block(x, filters, block_stride, shortcut, skip, f"{name}_block{index}")
+    return x
 
 
-def _check_size(input_shape, minimum, why):
-    if min(input_shape[:2]) < minimum:
-        raise ValueError(
-            f"Expected input_shape of at least {minimum}x{minimum} ({why}). "
-            f"Received: input_shape={input_shape!r}"
-        )
+def _build(top, stem, width, stages, block, shortcut, skip, name, activation="relu"):
+    """The generic residual (or plain) network, Keras Applications' ``ResNet``.
+
+    Args:
+        top: the checked shared arguments (:func:`course.models._common.check_top`).
+        stem: ``"imagenet"`` or ``"cifar"``.
+        width: filters of ``conv1``.
+        stages: ``(filters, blocks)`` of the stages ``conv2`` ...; every stage
+            but the first halves the map in its first block.
+        block: the block function, :func:`residual_block` or
+            :func:`bottleneck_block`.
+        shortcut: ``"A"``, ``"B"`` or ``"C"``.
+        skip: False builds the plain network.
+        name: model name.
+        activation: the stem's nonlinearity.
+    """
+    inputs = top.inputs()
+    x = _common.stem(inputs, width, stem, activation)
+    for stage, (filters, blocks) in enumerate(stages, start=2):
+        stride = 1 if stage == 2 else 2
+        x = _stack(x, block, filters, blocks, stride, shortcut, skip, f"conv{stage}")
+    return keras.Model(inputs, top.head(x, pooling="avg"), name=name)
 
 
-def _build(
-    depth,
-    shortcut,
-    stem,
-    skip,
-    input_shape,
-    num_classes,
-    include_top,
-    classifier_activation,
-    name,
-):
+def _table_net(depth, shortcut, stem, skip, top, name):
+    """:func:`resnet` or :func:`plain_net` of a depth of :data:`STAGES`."""
     _validate.choice("depth", depth, tuple(STAGES))
     _validate.choice("shortcut", shortcut, SHORTCUTS)
     _validate.choice("stem", stem, STEMS)
-    input_shape, num_classes = _check_top(input_shape, num_classes, include_top)
     why = f"the {stem!r} stem and the stages downsample by {MIN_SIZE[stem]}"
-    if stem == "imagenet":
-        why += "; use stem='cifar' for small images"
-    _check_size(input_shape, MIN_SIZE[stem], why)
+    top.require_size(MIN_SIZE[stem], why, stem)
     kind, blocks = STAGES[depth]
     block = residual_block if kind == "basic" else bottleneck_block
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    if stem == "imagenet":  # conv1: 7x7, 64, stride 2; 3x3 max pool, stride 2.
-        x = keras.layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-        x = keras.layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
-    else:  # 3x3, 64, stride 1 and no max pool: a 32x32 image keeps 32x32.
-        x = keras.layers.Conv2D(
-            64, 3, padding="same", use_bias=False, name="conv1_conv"
-        )(inputs)
-    x = keras.layers.BatchNormalization(name="conv1_bn")(x)
-    x = keras.layers.Activation("relu", name="conv1_relu")(x)
-    if stem == "imagenet":
-        x = keras.layers.ZeroPadding2D(1, name="pool1_pad")(x)
-        x = keras.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for stage, (filters, count) in enumerate(zip(WIDTHS, blocks, strict=True), 2):
-        for index in range(1, count + 1):
-            stride = 2 if index == 1 and stage > 2 else 1
-            x = block(x, filters, stride, shortcut, skip, f"conv{stage}_block{index}")
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
-    return keras.Model(inputs, x, name=name)
+    stages = zip(WIDTHS, blocks, strict=True)
+    return _build(top, stem, 64, stages, block, shortcut, skip, name)
 
 
 def resnet(
@@ -300,17 +278,11 @@ def resnet(
             or an input smaller than the stem's minimum (the message says it).
         TypeError: for arguments of the wrong type.
     """
-    return _build(
-        depth,
-        shortcut,
-        stem,
-        True,
-        input_shape,
-        num_classes,
-        include_top,
-        classifier_activation,
-        f"resnet{depth}" if name is None else name,
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
     )
+    name = f"resnet{depth}" if name is None else name
+    return _table_net(depth, shortcut, stem, True, top, name)
 
 
 def plain_net(
@@ -344,73 +316,25 @@ def plain_net(
         A Functional ``keras.Model``; layer names as in :func:`resnet`, with no
         ``_add`` or ``_0_`` layers.
     """
-    return _build(
-        depth,
-        "A",
-        stem,
-        False,
-        input_shape,
-        num_classes,
-        include_top,
-        classifier_activation,
-        f"plain{depth}" if name is None else name,
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
     )
+    name = f"plain{depth}" if name is None else name
+    return _table_net(depth, "A", stem, False, top, name)
 
 
-#: The CIFAR-10 networks of He et al., section 4.2 and Table 6: 6n + 2 layers.
-CIFAR_DEPTHS = (20, 32, 44, 56, 110)
-CIFAR_WIDTHS = (16, 32, 64)
-
-
-def _cifar_build(
-    depth,
-    shortcut,
-    skip,
-    width,
-    activation,
-    input_shape,
-    num_classes,
-    include_top,
-    classifier_activation,
-    name,
-):
+def _cifar_net(depth, shortcut, skip, width, activation, top, name):
+    """:func:`cifar_resnet` or :func:`cifar_plain_net`: 6n + 2 layers."""
     depth = _validate.positive_int("depth", depth, minimum=8)
     if (depth - 2) % 6:
-        raise ValueError(
-            "Expected depth to be 6n + 2 (e.g. 20, 32, 44, 56, 110). "
-            f"Received: depth={depth}"
-        )
+        raise _validate.error("depth", depth, "to be 6n + 2 (e.g. 20, 32, 44, 56, 110)")
     _validate.choice("shortcut", shortcut, SHORTCUTS)
     width = _validate.positive_int("width", width)
     _check_block_args(width, 1, shortcut, skip, activation)
-    input_shape, num_classes = _check_top(input_shape, num_classes, include_top)
-    _check_size(input_shape, 4, "the two stride-2 stages halve the map twice")
-    blocks = (depth - 2) // 6
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = keras.layers.Conv2D(
-        width, 3, padding="same", use_bias=False, name="conv1_conv"
-    )(inputs)
-    x = keras.layers.BatchNormalization(name="conv1_bn")(x)
-    x = keras.layers.Activation(activation, name="conv1_relu")(x)
-    for stage, factor in enumerate((1, 2, 4), 2):
-        for index in range(1, blocks + 1):
-            stride = 2 if index == 1 and stage > 2 else 1
-            x = residual_block(
-                x,
-                factor * width,
-                stride,
-                shortcut,
-                skip,
-                f"conv{stage}_block{index}",
-                activation,
-            )
-    if include_top:
-        x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dense(
-            num_classes, activation=classifier_activation, name="predictions"
-        )(x)
-    return keras.Model(inputs, x, name=name)
+    top.require_size(4, "the two stride-2 stages halve the map twice")
+    stages = [(factor * width, (depth - 2) // 6) for factor in (1, 2, 4)]
+    block = functools.partial(residual_block, activation=activation)
+    return _build(top, "cifar", width, stages, block, shortcut, skip, name, activation)
 
 
 def cifar_resnet(
@@ -459,18 +383,11 @@ def cifar_resnet(
             activation, or an input smaller than 4x4.
         TypeError: for arguments of the wrong type.
     """
-    return _cifar_build(
-        depth,
-        shortcut,
-        True,
-        width,
-        activation,
-        input_shape,
-        num_classes,
-        include_top,
-        classifier_activation,
-        f"cifar_resnet{depth}" if name is None else name,
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
     )
+    name = f"cifar_resnet{depth}" if name is None else name
+    return _cifar_net(depth, shortcut, True, width, activation, top, name)
 
 
 def cifar_plain_net(
@@ -504,15 +421,8 @@ def cifar_plain_net(
         A Functional ``keras.Model``; layer names as in :func:`cifar_resnet`,
         with no ``_add`` or ``_0_`` layers.
     """
-    return _cifar_build(
-        depth,
-        "A",
-        False,
-        width,
-        activation,
-        input_shape,
-        num_classes,
-        include_top,
-        classifier_activation,
-        f"cifar_plain{depth}" if name is None else name,
+    top = _common.check_top(
+        input_shape, num_classes, include_top, classifier_activation
     )
+    name = f"cifar_plain{depth}" if name is None else name
+    return _cifar_net(depth, "A", False, width, activation, top, name)
