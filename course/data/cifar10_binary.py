@@ -21,7 +21,7 @@ from course.data import sources
 from course.data.common import (
     CorruptCacheError,
     DataSplits,
-    announce,
+    announced,
     check_cache_dir,
     refetch_hint,
 )
@@ -122,15 +122,17 @@ def _stand_in(cache, holdout, seed, reason: str, verbose) -> DataSplits:
         "Digits are much easier than CIFAR-10. For CIFAR-10: "
         "python -m course.fetch cifar10"
     )
-    announce(message, verbose)
-    return DataSplits(
-        _digits_as_cifar(digits_splits.x_train),
-        digits_splits.y_train,
-        _digits_as_cifar(digits_splits.x_test),
-        digits_splits.y_test,
-        digits_splits.class_names,
-        f"mnist-{kind}-32x32x3",
-        message,
+    return announced(
+        DataSplits(
+            _digits_as_cifar(digits_splits.x_train),
+            digits_splits.y_train,
+            _digits_as_cifar(digits_splits.x_test),
+            digits_splits.y_test,
+            digits_splits.class_names,
+            f"mnist-{kind}-32x32x3",
+            message,
+        ),
+        verbose,
     )
 
 
@@ -181,9 +183,11 @@ def cifar10(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
             f"CIFAR-10: {len(y_train):,} train / {len(y_test):,} test colour images, "
             f"{how} {directory}."
         )
-        announce(message, verbose)
-        return DataSplits(
-            x_train, y_train, x_test, y_test, CIFAR10_CLASSES, "cifar10", message
+        return announced(
+            DataSplits(
+                x_train, y_train, x_test, y_test, CIFAR10_CLASSES, "cifar10", message
+            ),
+            verbose,
         )
 
     def stand_in(unavailable: sources.Unavailable) -> DataSplits:

@@ -19,6 +19,7 @@ __all__ = [
     "CorruptCacheError",
     "DataSplits",
     "announce",
+    "announced",
     "check_cache_dir",
     "open_fraction",
     "refetch_hint",
@@ -70,6 +71,15 @@ def announce(message: str, verbose: bool) -> None:
     """Prints a loader's one line of provenance, unless ``verbose`` is false."""
     if verbose:
         print(message)
+
+
+def announced(result, verbose: bool):
+    """Announces ``result.description`` (its provenance line) and returns ``result``.
+
+    Every loader ends this way, so what is printed is always what is stored.
+    """
+    announce(result.description, verbose)
+    return result
 
 
 def refetch_hint(path: Path, name: str) -> str:

@@ -26,7 +26,7 @@ from course.data import sources
 from course.data.common import (
     CorruptCacheError,
     DataSplits,
-    announce,
+    announced,
     check_cache_dir,
     open_fraction,
     refetch_hint,
@@ -275,9 +275,11 @@ def flowers(
             f"of 5 classes{cap}, centre-cropped, {image_size}x{image_size} "
             f"(TensorFlow flower photos, Flickr, CC BY 2.0), {how} {directory}."
         )
-        announce(message, verbose)
-        return DataSplits(
-            x_train, y_train, x_test, y_test, FLOWERS_CLASSES, "flowers", message
+        return announced(
+            DataSplits(
+                x_train, y_train, x_test, y_test, FLOWERS_CLASSES, "flowers", message
+            ),
+            verbose,
         )
 
     return sources.load(

@@ -23,7 +23,7 @@ from course.data import sources
 from course.data.common import (
     CorruptCacheError,
     DataSplits,
-    announce,
+    announced,
     check_cache_dir,
     refetch_hint,
 )
@@ -146,15 +146,17 @@ def mnist(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
         path = found() or candidates[0]  # after a download: the course cache's
         arrays = _load_mnist_npz(path)
         message = f"MNIST: full set, 60,000 train / 10,000 test digits, {how} {path}."
-        announce(message, verbose)
-        return DataSplits(
-            arrays["x_train"].astype(np.uint8),
-            arrays["y_train"].astype(np.int64),
-            arrays["x_test"].astype(np.uint8),
-            arrays["y_test"].astype(np.int64),
-            DIGIT_NAMES,
-            "mnist-full",
-            message,
+        return announced(
+            DataSplits(
+                arrays["x_train"].astype(np.uint8),
+                arrays["y_train"].astype(np.int64),
+                arrays["x_test"].astype(np.uint8),
+                arrays["y_test"].astype(np.int64),
+                DIGIT_NAMES,
+                "mnist-full",
+                message,
+            ),
+            verbose,
         )
 
     def sample(unavailable: sources.Unavailable) -> DataSplits:
@@ -165,9 +167,11 @@ def mnist(source="auto", cache_dir=None, holdout=1000, seed=0, verbose=True):
             f"{len(y_train):,} train / {len(y_test):,} held-out digits. For all "
             "70,000: python -m course.fetch mnist"
         )
-        announce(message, verbose)
-        return DataSplits(
-            x_train, y_train, x_test, y_test, DIGIT_NAMES, "mnist-sample", message
+        return announced(
+            DataSplits(
+                x_train, y_train, x_test, y_test, DIGIT_NAMES, "mnist-sample", message
+            ),
+            verbose,
         )
 
     return sources.load(

@@ -16,7 +16,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from course import _validate
-from course.data.common import announce, split_seeds
+from course.data.common import announce, announced, split_seeds
 
 __all__ = [
     "NUCLEI_NOISE",
@@ -427,8 +427,7 @@ def nuclei(
         f"{int(result.counts.sum()):,} nuclei, blur {options['blur']:g}, "
         f"noise {noise}."
     )
-    announce(message, verbose)
-    return dataclasses.replace(result, description=message)
+    return announced(dataclasses.replace(result, description=message), verbose)
 
 
 def _draw_scenes(num_images, image_size, options, seed):

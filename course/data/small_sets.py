@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from course import _validate
-from course.data.common import DataSplits, announce, open_fraction, split_seeds
+from course.data.common import DataSplits, announced, open_fraction, split_seeds
 from course.data.mnist_digits import DIGIT_NAMES
 
 __all__ = ["SHAPE_CLASSES", "digits", "shapes"]
@@ -54,9 +54,11 @@ def digits(test_size=0.25, seed=0, verbose=True):
         f"Digits: 1,797 8x8 digits shipped in scikit-learn (UCI optdigits): "
         f"{len(y_train):,} train / {len(y_test):,} test."
     )
-    announce(message, verbose)
-    return DataSplits(
-        x_train, y_train, x_test, y_test, DIGIT_NAMES, "sklearn-digits", message
+    return announced(
+        DataSplits(
+            x_train, y_train, x_test, y_test, DIGIT_NAMES, "sklearn-digits", message
+        ),
+        verbose,
     )
 
 
@@ -135,7 +137,9 @@ def shapes(
         f"Shapes: synthetic {image_size}x{image_size} circles, squares, triangles "
         f"and crosses (seed {seed}): {num_train:,} train / {num_test:,} test."
     )
-    announce(message, verbose)
-    return DataSplits(
-        x_train, y_train, x_test, y_test, SHAPE_CLASSES, "synthetic-shapes", message
+    return announced(
+        DataSplits(
+            x_train, y_train, x_test, y_test, SHAPE_CLASSES, "synthetic-shapes", message
+        ),
+        verbose,
     )
