@@ -46,6 +46,17 @@ def error(name: str, value, expected: str, exc: type[Exception] = ValueError):
     return exc(f"Expected {name} {expected}. {received(name, value)}")
 
 
+def relation(expected: str, exc: type[Exception] = ValueError, **values):
+    """Returns (does not raise) ``exc("Expected <expected>. Received: a=1, b=2")``.
+
+    For a rule between several arguments (``k <= i + 2p``, one label per image),
+    which names them all after ``Received:``, in the order given. Names that are
+    not identifiers go through a dict: ``**{"len(x)": 10, "len(y)": 3}``.
+    """
+    shown = ", ".join(f"{name}={value!r}" for name, value in values.items())
+    return exc(f"Expected {expected}. Received: {shown}")
+
+
 def is_int(value) -> bool:
     """Whether ``value`` is an integer (Python or NumPy), ``bool`` excluded."""
     return isinstance(value, (Integral, np.integer)) and not isinstance(value, bool)

@@ -157,9 +157,9 @@ def _check_arrays(x, y):
     if not hasattr(x, "shape") or not hasattr(x, "__len__"):
         raise TypeError(f"Expected x to be an array. Received: x={type(x).__name__}")
     if y is not None and len(y) != len(x):
-        raise ValueError(
-            "Expected x and y to hold the same number of examples. "
-            f"Received: len(x)={len(x)}, len(y)={len(y)}"
+        raise _validate.relation(
+            "x and y to hold the same number of examples",
+            **{"len(x)": len(x), "len(y)": len(y)},
         )
     if len(x) == 0:
         raise ValueError(

@@ -81,3 +81,11 @@ def test_model_requires_inputs_when_functional():
     assert _validate.model("model", model) is model
     with pytest.raises(ValueError, match="built Functional model"):
         _validate.model("model", model, functional=True)
+
+
+def test_relation_names_every_argument_in_order():
+    error = _validate.relation("k <= i + 2p", k=7, i=3, p=1)
+    assert isinstance(error, ValueError)
+    assert str(error) == "Expected k <= i + 2p. Received: k=7, i=3, p=1"
+    error = _validate.relation("equal lengths", TypeError, **{"len(x)": 2})
+    assert isinstance(error, TypeError) and str(error).endswith("Received: len(x)=2")

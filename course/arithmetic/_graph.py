@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from course import _validate
-from course.arithmetic._common import relation_error
 
 
 def graph(model):
@@ -107,7 +106,7 @@ def known_dims(shape, what: str, name: str) -> tuple[int, ...]:
     """``shape`` without its batch axis, raising if a size is unknown."""
     dims = tuple(shape)[1:]
     if any(v is None for v in dims):
-        raise relation_error(
+        raise _validate.relation(
             f"a known {what} shape (no None besides the batch axis)",
             layer=name,
             shape=tuple(shape),

@@ -16,7 +16,6 @@ import math
 
 from course import _validate
 from course.arithmetic import _graph
-from course.arithmetic._common import relation_error
 
 __all__ = ["activation_memory"]
 
@@ -40,7 +39,7 @@ def _tensor_bytes(tensor, name: str, bytes_per_value) -> int:
     if bytes_per_value is None:
         dtype = str(getattr(tensor, "dtype", "float32"))
         if dtype not in _DTYPE_BYTES:
-            raise relation_error(
+            raise _validate.relation(
                 "tensors of a known dtype, or bytes_per_value", layer=name, dtype=dtype
             )
         return math.prod(dims) * _DTYPE_BYTES[dtype]

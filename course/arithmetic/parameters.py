@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 
 from course import _validate
-from course.arithmetic._common import relation_error
 
 __all__ = ["conv_params", "count_params"]
 
@@ -79,7 +78,7 @@ def conv_params(k, c_in, c_out, bias=True, groups=1, depthwise=False) -> int:
                 "groups=c_in)",
             )
         if c_out % c_in:
-            raise relation_error(
+            raise _validate.relation(
                 "c_out to be a multiple of c_in for a depthwise convolution (c_out = "
                 "c_in * depth_multiplier)",
                 c_out=c_out,
@@ -88,7 +87,7 @@ def conv_params(k, c_in, c_out, bias=True, groups=1, depthwise=False) -> int:
         return area * c_out + biases
     for name, value in (("c_in", c_in), ("c_out", c_out)):
         if value % groups:
-            raise relation_error(
+            raise _validate.relation(
                 f"{name} to be divisible by groups", **{name: value, "groups": groups}
             )
     return area * (c_in // groups) * c_out + biases

@@ -17,7 +17,7 @@ Used in lectures 03 and 10.
 from __future__ import annotations
 
 from course import _validate
-from course.arithmetic._common import effective_kernel, relation_error
+from course.arithmetic._common import effective_kernel
 
 __all__ = [
     "conv_output_size",
@@ -35,10 +35,10 @@ def _check_kernel_fits(i: int, k: int, p: int, d: int) -> int:
     k_eff = effective_kernel(k, d)
     if k_eff > i + 2 * p:
         if d == 1:
-            raise relation_error(
+            raise _validate.relation(
                 "k <= i + 2p (the kernel must fit in the padded input)", k=k, i=i, p=p
             )
-        raise relation_error(
+        raise _validate.relation(
             "k + (k - 1)(d - 1) <= i + 2p (the dilated kernel must fit in the "
             "padded input)",
             k=k,
@@ -173,7 +173,7 @@ def transposed_conv_output_size(i, k, s=1, p=0, a=0, d=1) -> int:
     a = _validate.integer("a", a, minimum=0)
     d = _validate.positive_int("d", d)
     if a >= s:
-        raise relation_error(
+        raise _validate.relation(
             "0 <= a < s (a counts the input rows that the direct convolution's "
             "stride skipped)",
             a=a,
@@ -181,7 +181,7 @@ def transposed_conv_output_size(i, k, s=1, p=0, a=0, d=1) -> int:
         )
     size = s * (i - 1) + a + effective_kernel(k, d) - 2 * p
     if size < 1:
-        raise relation_error(
+        raise _validate.relation(
             "p small enough to leave an output, s (i - 1) + a + k_eff - 2p >= 1",
             p=p,
             i=i,
@@ -253,7 +253,7 @@ def keras_output_size(
         "padding", _validate.string("padding", padding), _PADDINGS
     )
     if s > 1 and d > 1:
-        raise relation_error(
+        raise _validate.relation(
             "s == 1 or d == 1 (Keras does not support strides > 1 together with "
             "dilation_rate > 1)",
             s=s,
@@ -279,7 +279,7 @@ def keras_output_size(
     if output_padding is not None:
         output_padding = _validate.integer("output_padding", output_padding, minimum=0)
         if output_padding >= s:
-            raise relation_error(
+            raise _validate.relation(
                 "output_padding < s (Keras' rule)", output_padding=output_padding, s=s
             )
     if padding == "valid":
@@ -289,7 +289,7 @@ def keras_output_size(
         return i * s
     size = (i - 1) * s + k_eff % 2 + output_padding
     if size < 1:
-        raise relation_error(
+        raise _validate.relation(
             "a positive output size, (i - 1) s + (k_eff mod 2) + output_padding >= 1",
             i=i,
             k=k,
@@ -331,6 +331,7 @@ def keras_output_padding(k, s=1, a=0, d=1) -> int | None:
     a = _validate.integer("a", a, minimum=0)
     d = _validate.positive_int("d", d)
     if a >= s:
-        raise relation_error("0 <= a < s (Keras' rule for output_padding)", a=a, s=s)
+        rule = "0 <= a < s (Keras' rule for output_padding)"
+        raise _validate.relation(rule, a=a, s=s)
     k_eff = effective_kernel(k, d)
     return None if a == max(k_eff, s) - k_eff else a

@@ -41,9 +41,11 @@ def _check_metrics(metrics: Any, runs: dict[str | None, dict]) -> tuple[str, ...
         missing = [m for m in metrics if m not in logs]
         if missing:
             where = "history" if label is None else f"history[{label!r}]"
-            raise ValueError(
-                f"Expected every metric to be a key of {where}; missing {missing}, "
-                f"available keys: {sorted(logs)}. Received: metrics={tuple(metrics)!r}"
+            raise _validate.error(
+                "metrics",
+                tuple(metrics),
+                f"to be keys of {where}; missing {missing}, "
+                f"available keys {sorted(logs)}",
             )
     return tuple(metrics)
 

@@ -200,9 +200,8 @@ def diagnose_fit(
     train = float(curves[metric][-1])
     val = float(curves[f"val_{metric}"][-1])
     if math.isnan(train) or math.isnan(val):
-        raise ValueError(
-            f"Expected finite values at the last epoch. Received: {metric}={train}, "
-            f"val_{metric}={val}"
+        raise _validate.relation(
+            "finite values at the last epoch", **{metric: train, f"val_{metric}": val}
         )
 
     if low is not None and train < low:

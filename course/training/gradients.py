@@ -53,9 +53,10 @@ def _loss_gradients(model, x, y, loss_fn):
             return [
                 v.value.grad.detach().cpu().numpy() for v in model.trainable_variables
             ]
-        raise NotImplementedError(
-            f"gradient_norms supports the tensorflow, jax and torch backends. "
-            f"Received: backend={backend!r}"
+        raise _validate.relation(
+            "a tensorflow, jax or torch backend for gradient_norms",
+            NotImplementedError,
+            backend=backend,
         )
     finally:
         for variable, value in zip(model.non_trainable_variables, saved, strict=True):
@@ -103,9 +104,9 @@ def gradient_norms(model, x, y, loss="sparse_categorical_crossentropy"):
             "model", model.name, "to have a layer with a trainable kernel"
         )
     if len(x) != len(y):
-        raise ValueError(
-            "Expected x and y to hold the same number of examples. "
-            f"Received: len(x)={len(x)}, len(y)={len(y)}"
+        raise _validate.relation(
+            "x and y to hold the same number of examples",
+            **{"len(x)": len(x), "len(y)": len(y)},
         )
     per_example = keras.losses.get(loss)
     if per_example is None:

@@ -129,9 +129,8 @@ def epochs(curves: Mapping[str, np.ndarray]) -> int:
     """The number of epochs, checked to be the length of every curve."""
     lengths = {key: len(values) for key, values in curves.items()}
     if len(set(lengths.values())) != 1:
-        raise ValueError(
-            "Expected every history curve to have one value per epoch. "
-            f"Received: lengths={lengths}"
+        raise _validate.relation(
+            "every history curve to have one value per epoch", lengths=lengths
         )
     return next(iter(lengths.values()))
 
@@ -139,9 +138,8 @@ def epochs(curves: Mapping[str, np.ndarray]) -> int:
 def require(curves: Mapping[str, Any], key: str, hint: str = "") -> None:
     """Raises a ``ValueError`` naming the keys there are if ``key`` is missing."""
     if key not in curves:
-        raise ValueError(
-            f"Expected history to contain {key!r}{hint}. "
-            f"Received: history keys={sorted(curves)}"
+        raise _validate.relation(
+            f"history to contain {key!r}{hint}", **{"history keys": sorted(curves)}
         )
 
 
