@@ -1,16 +1,14 @@
 """Stratified, seeded selection of examples: the one splitter every loader uses.
 
 Held-out sets and small training subsets must keep every class and repeat from
-run to run, or the lectures' comparisons of models would be unfair. Both
-functions start from :func:`class_pools`, each class's examples in a seeded random
-order:
+run to run, or the lectures' comparisons of models would be unfair:
 
-- :func:`stratified_split` holds out the first examples of every pool (the MNIST
-  sample of :func:`course.data.mnist`, lectures 00, 02, 04, 07, 08, 11 and 12;
-  the flower photos of :func:`course.data.flowers`, lecture 07);
-- :func:`stratified_subset` deals the pools out in turn, one example of each
-  class per round (lecture 07's training subsets, through
-  :func:`course.transfer.stratified_subset`).
+- :func:`stratified_split` draws the same share (or number) of every class for
+  testing (the MNIST sample of :func:`course.data.mnist`, lectures 00, 02, 04,
+  07, 08, 11 and 12; the flower photos of :func:`course.data.flowers`, lecture 07);
+- :func:`stratified_subset` deals :func:`class_pools`, each class's examples in a
+  seeded random order, out in turn, one example of each class per round
+  (lecture 07's training subsets, through :func:`course.transfer.stratified_subset`).
 
 Used in lecture 07.
 """
@@ -62,8 +60,11 @@ def _held_out(holdout, pools: list[np.ndarray]) -> list[int]:
 def stratified_split(labels, holdout, seed=0, max_per_class=None):
     """Splits examples into train and test indices with every class on both sides.
 
-    Per class, the examples are shuffled (:func:`class_pools`), cut to the first
-    ``max_per_class``, and the first ones held out for testing.
+    Per class, in class order: keep a seeded random ``max_per_class`` of the
+    examples (all when None), then draw the test examples from them at random
+    without replacement; the rest train. Both sides are finally shuffled. (This
+    is the draw the MNIST sample has always used, so its splits, and every
+    notebook output that depends on them, stay as they were.)
 
     Args:
         labels: integer labels, shape ``(n,)``.
@@ -71,7 +72,7 @@ def stratified_split(labels, holdout, seed=0, max_per_class=None):
             class (a multiple of the number of classes); a float in (0, 1) the
             share of each class, rounded, with at least one test and one training
             example per class.
-        seed: seed of the shuffles.
+        seed: seed of the draws.
         max_per_class: keep at most this many examples per class (None: all).
 
     Returns:
@@ -80,12 +81,22 @@ def stratified_split(labels, holdout, seed=0, max_per_class=None):
     max_per_class = _validate.integer(
         "max_per_class", max_per_class, minimum=1, allow_none=True
     )
+    labels = np.asarray(labels)
     rng = np.random.default_rng(seed)
-    pools = [pool[:max_per_class] for pool in class_pools(labels, rng)]
+    pools = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    if max_per_class is not None:
+        pools = [
+            rng.choice(pool, size=min(max_per_class, len(pool)), replace=False)
+            for pool in pools
+        ]
     counts = _held_out(holdout, pools)
-    train = np.concatenate([pool[n:] for pool, n in zip(pools, counts, strict=True)])
-    test = np.concatenate([pool[:n] for pool, n in zip(pools, counts, strict=True)])
-    return rng.permutation(train), rng.permutation(test)
+    is_test = np.zeros(len(labels), dtype=bool)
+    for pool, count in zip(pools, counts, strict=True):
+        is_test[rng.choice(pool, size=count, replace=False)] = True
+    kept = np.zeros(len(labels), dtype=bool)
+    kept[np.concatenate(pools)] = True
+    train = np.flatnonzero(kept & ~is_test)
+    return rng.permutation(train), rng.permutation(np.flatnonzero(is_test))
 
 
 def stratified_subset(y, size, seed=0):
