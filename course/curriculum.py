@@ -189,6 +189,7 @@ LECTURES: tuple[Lecture, ...] = (
         modules=(
             "course.data.mnist_digits",
             "course.data.nuclei_dsb2018",
+            "course.data.nuclei_synthetic",
             "course.metrics",
             "course.models.autoencoders",
             "course.plots.curves",

@@ -5,6 +5,8 @@ segmentation: exact semantic, instance and foci masks) and 10 (atrous
 convolutions), and by ``course.bench``. :func:`nuclei` draws the images;
 :class:`NucleiImages` holds them, and the real DSB2018 images of
 :mod:`course.data.nuclei_dsb2018` too.
+
+Used in lecture 08.
 """
 
 from __future__ import annotations
