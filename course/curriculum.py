@@ -216,15 +216,17 @@ LECTURES: tuple[Lecture, ...] = (
         "10_atrous_convolutions",
         "Atrous convolutions vs U-Net",
         "dilated kernels and the context module's receptive field (3, 5, 9, ..., "
-        "67); plain FCN vs atrous vs U-Net autoencoders with equal weights on "
-        "nuclei: error on foci and borders, activation memory, time per epoch, "
-        "largest batch and image",
+        "67); plain FCN vs atrous vs U-Net with equal weights on nuclei, as the "
+        "seed's autoencoders (the U-Net's copy shortcut shown) and on clean and "
+        "Noise2Noise targets: error on foci and borders, activation memory, time "
+        "per epoch, largest batch and image",
         modules=(
             "course.arithmetic.macs",
             "course.arithmetic.memory",
             "course.arithmetic.receptive_fields",
             "course.arithmetic.sizes",
             "course.data.nuclei_dsb2018",
+            "course.data.nuclei_synthetic",
             "course.models.atrous",
             "course.plots.convolution",
             "course.plots.curves",

@@ -1,10 +1,12 @@
 """Headline results of the notebooks, and checks of each lesson's claim.
 
 Used in every lecture. Each notebook's conclusion calls :func:`record` with the
-measured headline (e.g. the test accuracy and the data it was measured on) and
-:func:`claim` for each of the lesson's claims, so a run fails loudly - in the tests'
-smoke profile too - when a claim breaks. ``make course`` (:mod:`course.run_course`)
-collects the records into its summary table with :func:`load`.
+measured headline (e.g. the test accuracy and the data it was measured on),
+:func:`claim` for each of the lesson's claims, so a run fails loudly - in the
+tests' smoke profile too - when a claim breaks, and :func:`compare` to print this
+run's headline figures beside those of the reference run its conclusion quotes.
+``make course`` (:mod:`course.run_course`) collects the records into its summary
+table with :func:`load`.
 
 In a GPU rehearsal (``COURSE_GPU_REHEARSAL``, see :mod:`course.config`) a notebook
 trains a couple of steps per epoch, far too few to reach its lesson's result, so
@@ -18,6 +20,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from course import _validate
@@ -79,6 +82,65 @@ def claim(description, value, *, at_least=None, at_most=None):
         return value
     print(f"Claim holds: {description}: {value:.4g} ({bounds}).")
     return value
+
+
+def this_run(data):
+    """Names this run: its profile, device and data, e.g. for :func:`compare`."""
+    from course import config
+
+    gpus = config.gpus()
+    device = ", ".join(gpus) if gpus else f"CPU ({os.cpu_count()} cores)"
+    return f"{config.profile()} profile, {device}, {data}"
+
+
+def compare(figures, reference, *, data, reference_run):
+    """Prints this run's headline figures beside those of the reference run.
+
+    A conclusion quotes the figures of one reference run; a student's run on
+    other hardware, data or profile measures others. This table puts the two
+    side by side, each column headed by the run it comes from, so the student
+    reads the conclusion against their own numbers.
+
+    Args:
+        figures: ``{name: value}`` measured in this run; a value may be ``None``
+            (not measured in this profile), printed as "-".
+        reference: ``{name: value}`` of the reference run; every name of
+            ``figures`` must have one.
+        data: this run's data source (e.g. ``DataSplits.source``).
+        reference_run: the reference run in words: device, profile, data, date.
+
+    Returns:
+        A list of ``(name, value, reference value)`` rows, in the order of
+        ``figures``.
+
+    Raises:
+        ValueError: a figure has no reference value.
+        TypeError: ``figures`` or ``reference`` is not a mapping.
+    """
+    for name, table in (("figures", figures), ("reference", reference)):
+        if not isinstance(table, Mapping):
+            raise _validate.error(name, table, "to be a dict of name: value", TypeError)
+    missing = [name for name in figures if name not in reference]
+    if missing:
+        raise _validate.error(
+            "reference", sorted(reference), f"to hold a value for {missing}"
+        )
+    reference_run = _validate.string("reference_run", reference_run)
+    rows = [(name, figures[name], reference[name]) for name in figures]
+    width = max([len(name) for name in figures] + [6])
+    print(f"this run:      {this_run(data)}")
+    print(f"reference run: {reference_run}")
+    print(f"{'figure':<{width}}{'this run':>12}{'reference':>12}")
+    for name, value, expected in rows:
+        print(f"{name:<{width}}{_figure(value):>12}{_figure(expected):>12}")
+    return rows
+
+
+def _figure(value):
+    """A table cell: numbers to 3 significant digits, None as '-'."""
+    if value is None:
+        return "-"
+    return f"{float(value):.3g}" if _validate.is_number(value) else str(value)
 
 
 def record(notebook, metric, value, data, **extra):

@@ -142,6 +142,45 @@ def test_more_photons_means_less_noise():
     assert error(1000.0) < error(50.0) < error(5.0)
 
 
+def test_reacquire_repeats_the_microscope_with_fresh_noise():
+    scenes = small(num_images=2).clean
+    frames = data.reacquire(scenes, frames=3, seed=5)
+    assert frames.shape == (2, 3, 64, 64, 1) and frames.dtype == np.float32
+    assert 0 <= frames.min() and frames.max() <= 1
+    np.testing.assert_array_equal(frames, data.reacquire(scenes, frames=3, seed=5))
+    # Independent exposures: no two frames of a scene are alike.
+    assert not np.array_equal(frames[0, 0], frames[0, 1])
+    # Without noise an exposure is the blurred scene, as nuclei() draws it.
+    blurred = small(num_images=2, noise="none").images
+    np.testing.assert_allclose(
+        data.reacquire(scenes, noise="none", seed=9), blurred, atol=1e-6
+    )
+    # Averaging n exposures divides the noise variance by about n.
+    one = np.mean((data.reacquire(scenes, seed=1) - blurred) ** 2)
+    mean = data.reacquire(scenes, frames=16, seed=1).mean(axis=1)
+    assert 10 < one / np.mean((mean - blurred) ** 2) < 22
+    # Grey (N, H, W) scenes keep their shape.
+    assert data.reacquire(scenes[..., 0], seed=2).shape == (2, 64, 64)
+
+
+@pytest.mark.parametrize(
+    "name, value, error",
+    [
+        ("scenes", np.zeros((2, 8, 8, 3)), ValueError),
+        ("scenes", np.full((1, 8, 8), 2.0), ValueError),
+        ("scenes", "image", TypeError),
+        ("frames", 0, ValueError),
+        ("noise", "salt", ValueError),
+        ("photons", -1.0, ValueError),
+        ("seed", 1.5, TypeError),
+    ],
+)
+def test_bad_reacquire_arguments_name_themselves(name, value, error):
+    options = {"scenes": np.zeros((1, 8, 8, 1)), name: value}
+    with pytest.raises(error, match=rf"{name}.*Received: {name}[=.]"):
+        data.reacquire(**options)
+
+
 def test_the_microscope_size_works():
     result = data.nuclei(num_images=1, image_size=(512, 672), verbose=False)
     assert result.images.shape == (1, 512, 672, 1)

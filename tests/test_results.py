@@ -73,3 +73,40 @@ def test_record_without_a_results_dir_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     results.record("00_start_here", metric="accuracy", value=1, data="x")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_compare_prints_both_runs_side_by_side(capsys, monkeypatch):
+    monkeypatch.setenv(config.PROFILE_ENV, "smoke")
+    rows = results.compare(
+        {"U-Net / plain": 0.2234, "epochs": 12, "full only": None},
+        {"U-Net / plain": 0.22, "epochs": 14, "full only": 0.5, "unused": 1},
+        data="synthetic-nuclei",
+        reference_run="full profile, CPU (2 cores), synthetic-nuclei, 2026-11-29",
+    )
+    assert rows == [
+        ("U-Net / plain", 0.2234, 0.22),
+        ("epochs", 12, 14),
+        ("full only", None, 0.5),
+    ]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("this run:") and "smoke profile" in lines[0]
+    assert "synthetic-nuclei" in lines[0]
+    assert lines[1].endswith(
+        "full profile, CPU (2 cores), synthetic-nuclei, 2026-11-29"
+    )
+    assert lines[3].split() == ["U-Net", "/", "plain", "0.223", "0.22"]
+    assert lines[5].split()[-2:] == ["-", "0.5"]
+
+
+@pytest.mark.parametrize(
+    "figures, reference, run, error, name",
+    [
+        ({"a": 1}, {"b": 1}, "ref", ValueError, "reference"),
+        ([("a", 1)], {"a": 1}, "ref", TypeError, "figures"),
+        ({"a": 1}, None, "ref", TypeError, "reference"),
+        ({"a": 1}, {"a": 1}, 3, TypeError, "reference_run"),
+    ],
+)
+def test_compare_rejects_bad_tables(figures, reference, run, error, name):
+    with pytest.raises(error, match=rf"Received: {name}="):
+        results.compare(figures, reference, data="x", reference_run=run)

@@ -13,8 +13,8 @@ module                                    loaders (lectures)
                                           (00, 07, 11)
 :mod:`course.data.sample_images`          :func:`sample_image` (03, 07, 11)
 :mod:`course.data.preprocessing`          :func:`normalize` (00, 01, 02)
-:mod:`course.data.nuclei_synthetic`       :func:`nuclei`, :class:`NucleiImages`
-                                          (08, 09, 10)
+:mod:`course.data.nuclei_synthetic`       :func:`nuclei`, :func:`reacquire`,
+                                          :class:`NucleiImages` (08, 09, 10)
 :mod:`course.data.nuclei_dsb2018`         :func:`nuclei_splits`, :func:`nuclei_dir`
                                           (08, 09, 10)
 ========================================  ==========================================
@@ -58,7 +58,7 @@ from course.data.nuclei_dsb2018 import (
     nuclei_dir,
     nuclei_splits,
 )
-from course.data.nuclei_synthetic import NUCLEI_NOISE, NucleiImages, nuclei
+from course.data.nuclei_synthetic import NUCLEI_NOISE, NucleiImages, nuclei, reacquire
 from course.data.preprocessing import normalize
 from course.data.sample_images import SAMPLE_IMAGES, sample_image
 from course.data.small_sets import SHAPE_CLASSES, digits, shapes
@@ -92,6 +92,7 @@ __all__ = [
     "nuclei",
     "nuclei_dir",
     "nuclei_splits",
+    "reacquire",
     "sample_image",
     "shapes",
     "splits",

@@ -6,7 +6,7 @@ convolutions), and by ``course.bench``. :func:`nuclei` draws the images;
 :class:`NucleiImages` holds them, and the real DSB2018 images of
 :mod:`course.data.nuclei_dsb2018` too.
 
-Used in lecture 08.
+Used in lectures 08 and 10.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ __all__ = [
     "NucleiImages",
     "nuclei",
     "nuclei_image_size",
+    "reacquire",
     "synthetic_splits",
 ]
 
@@ -319,16 +320,100 @@ def _nucleus_image(shape, options, seed):
                 # The mask is the spot's core: within ~FWHM/2 (at least 1 px).
                 foci[window] |= own & (dist2 <= max(1.0, 1.2 * sigma) ** 2)
     clean = np.clip(options["background"] + signal, 0.0, 1.0)
-    image = clean
+    return _acquire(clean, options, rng), clean, labels, foci
+
+
+def _acquire(scene, options, rng):
+    """One exposure of a 2-D ``scene``: blur, then shot and read noise."""
+    from scipy import ndimage
+
+    image = scene
     if options["blur"] > 0:
         image = ndimage.gaussian_filter(image, options["blur"], mode="nearest")
     if options["noise"] == "poisson":
         # Shot noise: a pixel of intensity 1 collects `photons` photons on average.
         image = rng.poisson(image * options["photons"]) / options["photons"]
     if options["noise"] in ("poisson", "gaussian") and options["gaussian_noise"] > 0:
-        image = image + rng.normal(0.0, options["gaussian_noise"], size=shape)
-    image = np.clip(image, 0.0, 1.0)
-    return image, clean, labels, foci
+        image = image + rng.normal(0.0, options["gaussian_noise"], size=scene.shape)
+    return np.clip(image, 0.0, 1.0)
+
+
+def _acquisition_options(blur, noise, photons, gaussian_noise):
+    """The microscope's arguments of :func:`nuclei`, validated in their order."""
+    return {
+        "blur": _validate.non_negative("blur", blur),
+        "noise": _validate.choice("noise", noise, NUCLEI_NOISE),
+        "photons": _validate.positive("photons", photons),
+        "gaussian_noise": _validate.non_negative("gaussian_noise", gaussian_noise),
+    }
+
+
+def reacquire(
+    scenes,
+    frames=1,
+    blur=1.0,
+    noise="poisson",
+    photons=50.0,
+    gaussian_noise=0.01,
+    seed=0,
+):
+    """New exposures of known scenes: the microscope of :func:`nuclei` again.
+
+    Imaging the same sample twice gives two images whose noise is independent
+    while the scene is not. That is what Noise2Noise training needs (Lehtinen et
+    al., *Noise2Noise: Learning Image Restoration without Clean Data*, ICML
+    2018: a net trained to map one noisy copy to another learns the mean, the
+    noise-free image), and what frame averaging exploits (the mean of ``n``
+    exposures has ``1 / n`` of one exposure's noise variance; OCT scanners
+    average repeated B-scans this way to make their clean references).
+
+    Args:
+        scenes: noise-free scenes, e.g. ``nuclei(...).clean``: shape
+            ``(N, H, W, 1)`` (or ``(N, H, W)``), values in [0, 1].
+        frames: exposures per scene, >= 1; with more than one, the result gains
+            a frames axis after the first: ``(N, frames, H, W, 1)``.
+        blur: as :func:`nuclei`; use the value the images were drawn with.
+        noise: as :func:`nuclei`.
+        photons: as :func:`nuclei`.
+        gaussian_noise: as :func:`nuclei`.
+        seed: seed of the noise, >= 0. Exposure ``j`` of scene ``i`` depends
+            only on ``seed``, ``i`` and ``j``.
+
+    Returns:
+        ``float32`` images in [0, 1] of the shape of ``scenes`` (with the frames
+        axis when ``frames > 1``).
+
+    Example:
+        >>> scene = nuclei(1, image_size=32, radius=(3, 6), verbose=False).clean
+        >>> reacquire(scene, frames=4, seed=1).shape
+        (1, 4, 32, 32, 1)
+    """
+    try:
+        scenes = np.asarray(scenes, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _validate.error(
+            "scenes", scenes, "to be a numeric array of images", TypeError
+        ) from None
+    if not (scenes.ndim == 3 or scenes.ndim == 4 and scenes.shape[-1] == 1):
+        raise _validate.error(
+            "scenes", scenes, "to be grey images, (N, H, W, 1) or (N, H, W)"
+        )
+    if scenes.size == 0 or not np.all((scenes >= 0) & (scenes <= 1)):
+        raise _validate.error("scenes", scenes, "to hold images with values in [0, 1]")
+    frames = _validate.positive_int("frames", frames)
+    options = _acquisition_options(blur, noise, photons, gaussian_noise)
+    seed = _validate.positive_int("seed", seed, minimum=0)
+    planes = scenes.reshape(scenes.shape[:3])
+    out = np.empty((len(planes), frames) + planes.shape[1:], dtype=np.float32)
+    # One child seed per scene and exposure, as _draw_scenes does per image.
+    children = np.random.SeedSequence(seed).spawn(len(planes) * frames)
+    for index, child in enumerate(children):
+        scene, frame = divmod(index, frames)
+        out[scene, frame] = _acquire(
+            planes[scene], options, np.random.default_rng(child)
+        )
+    out = out.reshape(out.shape + (1,) * (scenes.ndim - 3))
+    return out if frames > 1 else out[:, 0]
 
 
 def nuclei(
@@ -409,10 +494,7 @@ def nuclei(
         "radius": radius,
         "touching": _validate.fraction("touching", touching, inclusive_one=True),
         "foci": _validate.boolean("foci", foci),
-        "blur": _validate.non_negative("blur", blur),
-        "noise": _validate.choice("noise", noise, NUCLEI_NOISE),
-        "photons": _validate.positive("photons", photons),
-        "gaussian_noise": _validate.non_negative("gaussian_noise", gaussian_noise),
+        **_acquisition_options(blur, noise, photons, gaussian_noise),
         "background": _validate.fraction("background", background),
     }
     seed = _validate.positive_int("seed", seed, minimum=0)

@@ -10,6 +10,8 @@ split:
   per-epoch lists or several runs; shared with ``plots.training_curves``.
 - :mod:`course.training.diagnosis`: ``summarize_history`` and ``diagnose_fit``
   (lecture 02), ``epochs_to_reach`` (lecture 05).
+- :mod:`course.training.probes`: ``ErrorProbe``, the training error every few
+  steps (lecture 05).
 - :mod:`course.training.gradients`: ``gradient_norms`` (lecture 06).
 - :mod:`course.training.distribution`: ``distribute`` and ``Distribution``
   (lecture 12).
@@ -33,6 +35,7 @@ from course.training.diagnosis import (
 )
 from course.training.distribution import STRATEGIES, Distribution, distribute
 from course.training.gradients import gradient_norms
+from course.training.probes import ErrorProbe
 from course.training.runs import (
     BACKUP_DIRNAME,
     CHECKPOINT_FILENAME,
@@ -53,6 +56,7 @@ __all__ = [
     "STRATEGIES",
     "Callbacks",
     "Distribution",
+    "ErrorProbe",
     "backup_dir",
     "callbacks",
     "clear_backup",
