@@ -122,7 +122,8 @@ LECTURES: tuple[Lecture, ...] = (
         "05_alexnet_and_vgg",
         "AlexNet and VGG",
         "parameters, MACs, activation memory and receptive fields next to the "
-        "published figures; dense vs conv; ReLU vs tanh speed; scaled-down training",
+        "published figures; dense vs conv; ReLU vs tanh, each at its fastest "
+        "learning rate, epochs to 25% ... 2% training error; scaled-down training",
         modules=(
             "course.arithmetic.macs",
             "course.arithmetic.memory",
@@ -135,7 +136,7 @@ LECTURES: tuple[Lecture, ...] = (
             "course.plots.confusion",
             "course.plots.curves",
             "course.plots.images",
-            "course.training.diagnosis",
+            "course.training.probes",
             "course.training.runs",
         ),
     ),
@@ -154,7 +155,6 @@ LECTURES: tuple[Lecture, ...] = (
             "course.models.inception",
             "course.models.perceptrons",
             "course.models.resnets",
-            "course.plots.curves",
             "course.plots.images",
             "course.training.gradients",
             "course.training.runs",

@@ -157,7 +157,25 @@ BAD_ARGUMENTS = [
         TypeError,
         "batch_norm=1",
     ),
+    (
+        models.mlp,
+        {"input_shape": (4,), "num_classes": 3, "kernel_initializer": "he_weird"},
+        ValueError,
+        "kernel_initializer='he_weird'",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "initializer, variance",
+    [("glorot_uniform", 2 / (400 + 400)), ("he_normal", 2 / 400)],
+)
+def test_mlp_hidden_kernels_follow_their_initializer(initializer, variance):
+    keras.utils.set_random_seed(0)
+    net = models.mlp((400,), 3, (400, 400), kernel_initializer=initializer)
+    kernel = net.get_layer("hidden2_dense").get_weights()[0]
+    # Glorot: 2 / (fan_in + fan_out); He: 2 / fan_in (truncated normal: 1% off).
+    assert np.var(kernel) == pytest.approx(variance, rel=0.05)
 
 
 @pytest.mark.parametrize("builder, kwargs, error, fragment", BAD_ARGUMENTS)

@@ -239,6 +239,44 @@ def test_guided_relu_passes_only_positive_gradients_of_active_units():
     np.testing.assert_array_equal(plain, [[1.0, -1.0, 2.0, 0.0]])
 
 
+def test_deconvnet_relu_passes_positive_gradients_wherever_the_input_was():
+    grad = _rule_gradient(saliency.surgery._deconvnet(), X_RULE, DY_RULE)
+    # No forward gate: the inactive fourth unit passes its positive gradient.
+    np.testing.assert_array_equal(grad, [[1.0, 0.0, 2.0, 5.0]])
+
+
+def test_gradcam_backprop_rules_change_only_what_passes_the_relus(trained):
+    # LeNet-5 has ReLU layers (C5, F6) between its last feature map and the score.
+    model = trained["functional"]
+    maps = {
+        rule: saliency.saliency_map(
+            model, IMAGES, [0, 1], "gradcam", backprop=rule, normalize=False
+        )
+        for rule in saliency.BACKPROP_RULES
+    }
+    for rule, found in maps.items():
+        assert found.shape == (2,) + SHAPE[:2] and np.all(found >= 0), rule
+    assert not np.allclose(maps[None], maps["guided"])
+    assert not np.allclose(maps["guided"], maps["deconvnet"])
+    # The sequential CNN has no ReLU above its last convolution: nothing changes.
+    plain, guided = (
+        saliency.saliency_map(trained["sequential"], IMAGES, 0, "gradcam", backprop=r)
+        for r in (None, "guided")
+    )
+    np.testing.assert_allclose(plain, guided, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "method, backprop, error",
+    [("vanilla", "guided", ValueError), ("gradcam", "relu", ValueError)],
+)
+def test_backprop_is_checked(trained, method, backprop, error):
+    with pytest.raises(error, match=f"Received: backprop='{backprop}'"):
+        saliency.saliency_map(
+            trained["sequential"], IMAGES, 0, method, backprop=backprop
+        )
+
+
 def test_guided_relu6_also_closes_above_six():
     grad = _rule_gradient(
         saliency.surgery._guided(tf.nn.relu6), [[7.0, 3.0, 3.0]], [[1.0, 1.0, -1.0]]

@@ -44,13 +44,15 @@ def perceptron(num_inputs=2, activation="sigmoid", name="perceptron"):
     return keras.Model(inputs, outputs, name=name)
 
 
-def _hidden_layer(x, units, activation, num_pieces, batch_norm, regularizer, name):
+def _hidden_layer(x, units, activation, options, name):
     """One hidden layer: Dense (or Maxout), batch norm, activation."""
+    num_pieces, batch_norm, regularizer, initializer = options
     if activation == "maxout":
         return Maxout(units, num_pieces=num_pieces, name=f"{name}_maxout")(x)
     x = keras.layers.Dense(
         units,
         use_bias=not batch_norm,  # batch norm's beta plays the bias' role
+        kernel_initializer=initializer,
         kernel_regularizer=regularizer,
         name=f"{name}_dense",
     )(x)
@@ -69,6 +71,7 @@ def mlp(
     l2=0.0,
     batch_norm=False,
     num_pieces=2,
+    kernel_initializer="glorot_uniform",
     name="mlp",
 ):
     """A multilayer perceptron with the regularisers the lectures compare.
@@ -93,6 +96,11 @@ def mlp(
         l2: L2 weight penalty on every kernel, >= 0.
         batch_norm: whether to normalise each hidden layer's pre-activations.
         num_pieces: pieces per Maxout unit (only used with ``maxout``).
+        kernel_initializer: initializer of the hidden dense layers' kernels, a
+            Keras name or object: Keras' default ``"glorot_uniform"`` (Glorot &
+            Bengio, AISTATS 2010), or ``"he_normal"`` (He et al., ICCV 2015),
+            whose variance of 2 / fan-in keeps a deep ReLU stack's signal from
+            halving at every layer.
         name: model name.
 
     Returns:
@@ -114,6 +122,12 @@ def mlp(
     l2 = _validate.non_negative("l2", l2)
     batch_norm = _validate.boolean("batch_norm", batch_norm)
     regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+    try:
+        initializer = keras.initializers.get(kernel_initializer)
+    except (ValueError, TypeError):
+        raise _validate.error(
+            "kernel_initializer", kernel_initializer, "to name a Keras initializer"
+        ) from None
 
     inputs = top.inputs()
     x = (
@@ -122,9 +136,8 @@ def mlp(
         else inputs
     )
     for i, units in enumerate(hidden_units, start=1):
-        x = _hidden_layer(
-            x, units, activation, num_pieces, batch_norm, regularizer, f"hidden{i}"
-        )
+        options = (num_pieces, batch_norm, regularizer, initializer)
+        x = _hidden_layer(x, units, activation, options, f"hidden{i}")
         if dropout > 0:
             x = keras.layers.Dropout(dropout, name=f"hidden{i}_dropout")(x)
     return keras.Model(inputs, top.head(x, kernel_regularizer=regularizer), name=name)

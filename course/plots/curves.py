@@ -4,7 +4,7 @@
 histories through ``course.training.history``, the parser
 ``training.summarize_history`` uses too.
 
-Used in lectures 00, 01, 02, 04, 05, 06, 07, 08 and 10.
+Used in lectures 00, 01, 02, 04, 05, 07, 08 and 10.
 """
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ course's builders.
 """
 
 from course.plots import overlay_rgb, saliency_grid, saliency_overlay
-from course.saliency.base import REDUCTIONS, SaliencyMethod
+from course.saliency.base import BACKPROP_RULES, REDUCTIONS, SaliencyMethod
 from course.saliency.cam import (
     CamMethod,
     FasterScoreCAM,
@@ -84,6 +84,7 @@ __all__ = [
     "GRADIENT_METHODS",
     "METHODS",
     "METHOD_CLASSES",
+    "BACKPROP_RULES",
     "REDUCTIONS",
     "SIMILARITY_THRESHOLD",
     "CamMethod",

@@ -27,10 +27,14 @@ import numpy as np
 from course import _validate
 from course.saliency import surgery
 
-__all__ = ["REDUCTIONS", "SaliencyMethod"]
+__all__ = ["BACKPROP_RULES", "REDUCTIONS", "SaliencyMethod"]
 
 #: How the per-channel maps of a colour image become one map (seed 004).
 REDUCTIONS = ("max", "mean")
+#: Grad-CAM's backward rules through the ReLUs above its layer (seed 004's
+#: keras-vis ``backprop_modifier``: None, ``"guided"`` and ``"relu"``, which is
+#: the deconvnet's rule).
+BACKPROP_RULES = (None, "guided", "deconvnet")
 
 
 def _percentile(value) -> float:
@@ -49,6 +53,7 @@ OPTION_CHECKS = {
     "max_channels": lambda value: _validate.positive_int("max_channels", value),
     "batch_size": lambda value: _validate.positive_int("batch_size", value),
     "seed": lambda value: _validate.integer("seed", value, minimum=0),
+    "backprop": lambda value: _validate.choice("backprop", value, BACKPROP_RULES),
 }
 
 

@@ -55,6 +55,8 @@ class CamMethod(SaliencyMethod):
     options = ("layer",)
     #: The tf-keras-vis class that computes the map.
     visualizer = Gradcam
+    #: The ReLUs' backward rule above the layer (see :class:`GradCAM`).
+    backprop: str | None = None
 
     def __init__(self, model, *, layer=None):
         super().__init__(model)
@@ -80,7 +82,7 @@ class CamMethod(SaliencyMethod):
     def compute(self, images, classes):
         layer = self._feature_layer()
         work, tensors, operations = surgery.working_model(
-            self.model, self.name, mark=layer
+            self.model, self.name, rule=self.backprop, mark=layer
         )
         cam = self._cam(
             work,
@@ -104,11 +106,26 @@ class CamMethod(SaliencyMethod):
 class GradCAM(CamMethod):
     """Feature maps weighted by their averaged gradients (Selvaraju et al. 2017).
 
-    Options: ``layer``.
+    Args:
+        model: as for :class:`~course.saliency.base.SaliencyMethod`.
+        layer: as for :class:`CamMethod`.
+        backprop: how the gradient passes the ReLUs between the layer and the
+            class score: ``None`` (plain backpropagation, Grad-CAM as
+            published), ``"guided"`` (Springenberg et al.'s rule) or
+            ``"deconvnet"`` (Zeiler & Fergus' rule: only positive gradients, the
+            keras-vis ``backprop_modifier="relu"`` of seed 004). Either rule
+            throws away negative gradients, so every feature map's weight turns
+            non-negative and the map can no longer show evidence *against* the
+            class.
     """
 
     name = "gradcam"
     description = "feature maps weighted by averaged gradients (Selvaraju et al. 2017)"
+    options = ("layer", "backprop")
+
+    def __init__(self, model, *, layer=None, backprop=None):
+        super().__init__(model, layer=layer)
+        self.backprop = check_option("backprop", backprop)
 
 
 class GradCAMPlusPlus(CamMethod):

@@ -60,6 +60,7 @@ def saliency_map(
     method="vanilla",
     *,
     layer=None,
+    backprop=None,
     reduce="max",
     normalize=True,
     smooth_samples=20,
@@ -89,6 +90,10 @@ def saliency_map(
             :func:`~course.saliency.surgery.feature_layers` lists them).
             ``None`` takes the last non-pooling layer with a feature map of more
             than one position - the last convolutional stage.
+        backprop: ``"gradcam"`` only: the ReLUs' backward rule above the layer,
+            ``None`` (Grad-CAM as published), ``"guided"`` or ``"deconvnet"``
+            (seed 004's keras-vis ``backprop_modifier``; see
+            :class:`~course.saliency.cam.GradCAM`).
         reduce: gradient methods only: ``"max"`` (Simonyan et al.) or
             ``"mean"`` of the per-channel magnitudes. A CAM has no colour
             channels to reduce, so CAM methods do not use it.
@@ -122,7 +127,16 @@ def saliency_map(
             f"to be None for the gradient method {method!r}: only {CAM_METHODS} "
             "use a layer",
         )
+    backprop = check_option("backprop", backprop)
+    if backprop is not None and "backprop" not in METHOD_CLASSES[method].options:
+        raise _validate.error(
+            "backprop",
+            backprop,
+            f"to be None for the method {method!r}: only "
+            "'gradcam' takes a backward rule",
+        )
     options = {"layer": check_layer(model, layer), "reduce": reduce}
+    options["backprop"] = backprop
     for name, value in (
         ("smooth_samples", smooth_samples),
         ("smooth_noise", smooth_noise),

@@ -13,7 +13,9 @@ the part of tf-keras-vis' ``utils/model_modifiers.py``.
   removed (a class cannot raise its logit by lowering the others' scores).
 - The backward rules replace the gradient of every ReLU (and ReLU6) with
   ``tf.custom_gradient``: guided backpropagation (Springenberg et al., "Striving
-  for Simplicity: The All Convolutional Net", ICLR workshop 2015) and Rectified
+  for Simplicity: The All Convolutional Net", ICLR workshop 2015), the deconvnet
+  rule (Zeiler & Fergus, "Visualizing and Understanding Convolutional Networks",
+  ECCV 2014; keras-vis calls it the ``"relu"`` backprop modifier) and Rectified
   Gradient (Kim et al., "Why are Saliency Maps Noisy? Cause of and Solution to
   Noisy Saliency Maps", 2019).
 - :func:`find_layer` and :func:`feature_layers` name the layers a CAM method can
@@ -187,7 +189,8 @@ def working_model(model, suffix, *, rule=None, percentile=98.0, mark=None):
     Args:
         model: a checked model.
         suffix: the new model is named ``"<name>_<suffix>"`` (the method).
-        rule: ``None``, ``"guided"`` or ``"rectified"``: the ReLUs' backward pass.
+        rule: ``None``, ``"guided"``, ``"deconvnet"`` or ``"rectified"``: the
+            ReLUs' backward pass.
         percentile: Rectified Gradient's threshold percentile.
         mark: as for :func:`rebuild` (the CAM methods' feature layer).
 
@@ -261,6 +264,28 @@ def _guided(function=tf.nn.relu):
     return guided
 
 
+def _deconvnet(function=tf.nn.relu):
+    """``function`` with the deconvnet's backward pass (Zeiler & Fergus 2014).
+
+    The deconvnet reconstructs an input pattern by passing the signal from above
+    through a ReLU: only its positive part goes on, wherever the unit's input was
+    - the backward gate of guided backpropagation without its forward gate.
+    """
+
+    @tf.custom_gradient
+    def deconvnet(x):
+        y, slope = _local_slope(function, x)
+        # The slope only matters where a ReLU6 caps: there nothing passes.
+        cap = tf.cast((slope > 0) | (x <= 0), x.dtype)
+
+        def grad(dy):
+            return cap * tf.nn.relu(dy)
+
+        return y, grad
+
+    return deconvnet
+
+
 def _rectified(percentile: float, function=tf.nn.relu):
     """``function`` with Rectified Gradient's backward pass at ``percentile``.
 
@@ -307,6 +332,8 @@ class _ReluRule(keras.layers.Layer):
     def call(self, inputs):
         if self.rule == "guided":
             return _guided(self._activation)(inputs)
+        if self.rule == "deconvnet":
+            return _deconvnet(self._activation)(inputs)
         return _rectified(self.percentile, self._activation)(inputs)
 
     def compute_output_shape(self, input_shape):

@@ -9,7 +9,7 @@ split:
 - :mod:`course.training.history`: the one parser of a ``History``, a dict of
   per-epoch lists or several runs; shared with ``plots.training_curves``.
 - :mod:`course.training.diagnosis`: ``summarize_history`` and ``diagnose_fit``
-  (lecture 02), ``epochs_to_reach`` (lecture 05).
+  (lecture 02), and ``epochs_to_reach``, read off per-epoch curves.
 - :mod:`course.training.probes`: ``ErrorProbe``, the training error every few
   steps (lecture 05).
 - :mod:`course.training.gradients`: ``gradient_norms`` (lecture 06).

@@ -6,7 +6,7 @@ discusses (best epoch, final and best values, train/validation gaps);
 a good fit or overfitting. Both read the History through
 ``course.training.history``, the parser ``plots.training_curves`` uses too.
 
-Used in lectures 02 and 05.
+Used in lecture 02.
 """
 
 from __future__ import annotations
@@ -217,9 +217,10 @@ def epochs_to_reach(curve: Any, target: Any) -> int:
     """The first epoch (counted from 1) whose value is at or below ``target``.
 
     Krizhevsky et al. (2012, Figure 1) compare ReLU and tanh by the epochs each
-    needs to reach a training error; lecture 05 reads that number off its own
-    curves with this function. A curve that never gets there returns
-    ``len(curve) + 1``, so "not reached within the run" still sorts last.
+    needs to reach a training error. This reads that number off a per-epoch
+    curve (a ``History``'s); lecture 05 measures it to a fraction of an epoch
+    with :class:`course.training.ErrorProbe`. A curve that never gets there
+    returns ``len(curve) + 1``, so "not reached within the run" still sorts last.
 
     Args:
         curve: the per-epoch values of one metric (a list or 1-D array), e.g.

@@ -8,6 +8,8 @@ the finish line falls inside the first epochs that is too coarse.
 :class:`ErrorProbe` measures the error of the current weights on a fixed sample
 of training images every few steps, so the crossing can be read to a fraction of
 an epoch.
+
+Used in lecture 05.
 """
 
 from __future__ import annotations
