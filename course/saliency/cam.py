@@ -114,9 +114,9 @@ class GradCAM(CamMethod):
             published), ``"guided"`` (Springenberg et al.'s rule) or
             ``"deconvnet"`` (Zeiler & Fergus' rule: only positive gradients, the
             keras-vis ``backprop_modifier="relu"`` of seed 004). Either rule
-            throws away negative gradients, so every feature map's weight turns
-            non-negative and the map can no longer show evidence *against* the
-            class.
+            stops the negative gradients at every ReLU on the way down, so
+            little of the evidence *against* the class reaches the weights of
+            the feature maps.
     """
 
     name = "gradcam"
