@@ -137,9 +137,11 @@ def compare(figures, reference, *, data, reference_run):
 
 
 def _figure(value):
-    """A table cell: numbers to 3 significant digits, None as '-'."""
+    """A table cell: integers in full, other numbers to 3 significant digits."""
     if value is None:
         return "-"
+    if _validate.is_int(value):
+        return f"{int(value):,}"
     return f"{float(value):.3g}" if _validate.is_number(value) else str(value)
 
 
