@@ -40,7 +40,7 @@ SLOW_REHEARSALS := --deselect "tests/test_gpu_branch.py::test_gpu_branch[06_ince
 TEST_ENV := COURSE_PROFILE=smoke COURSE_RUNS_DIR=$(CURDIR)/build/test-runs TF_CPP_MIN_LOG_LEVEL=3 \
 	PYTHONDONTWRITEBYTECODE=
 
-.PHONY: course test test-gpu-branch test-claims lab tensorboard install clean
+.PHONY: course test test-gpu-branch test-claims lab tensorboard tensorboard-check install clean
 
 # uv installs the environments (several times faster than pip: parallel downloads and
 # installs); pip stays in .venv for the wheel build and for tests/test_environment.py,
@@ -145,6 +145,11 @@ lab: $(VENV)/.course
 
 tensorboard: $(VENV)/.course
 	$(BIN)/tensorboard --logdir runs/
+
+# What TensorBoard's data API lists for runs/: plugins, runs, tags, HParams sessions,
+# projector runs and profiler traces (a server on 127.0.0.1, stopped afterwards).
+tensorboard-check: $(VENV)/.course
+	$(BIN)/python -m course.tensorboard.server runs/
 
 clean:
 	rm -rf build runs

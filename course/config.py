@@ -40,6 +40,7 @@ import os
 import platform
 import random
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,72 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
+
+
+# What the running notebook told set_notebook, and the data its loaders returned:
+# the provenance every TensorBoard run of the process writes (course.tensorboard).
+_CONTEXT: dict[str, Any] = {"notebook": None, "parameters": {}, "data": []}
+_PARAMETER_TYPES = (bool, int, float, str, type(None))
+
+
+def _is_parameter(value: Any) -> bool:
+    """A setting worth recording: a plain value, or a tuple/list/dict of them."""
+    if isinstance(value, _PARAMETER_TYPES + (np.generic,)):
+        return True
+    if isinstance(value, (tuple, list)):
+        return all(_is_parameter(item) for item in value)
+    if isinstance(value, Mapping):
+        return all(_is_parameter(k) and _is_parameter(v) for k, v in value.items())
+    return False
+
+
+def set_notebook(name: str, namespace: Mapping[str, Any] | None = None) -> None:
+    """Names the running notebook and records its parameters for run provenance.
+
+    A notebook's parameters cell ends with ``config.set_notebook("04_lenet",
+    globals())``: every upper-case name holding a plain value (number, string,
+    bool, ``None``, or a tuple, list or dict of them) is a parameter. Each
+    TensorBoard run started afterwards writes them, with the profile, device,
+    versions and data sources, as its provenance text, so a run folder explains
+    itself months later.
+
+    Args:
+        name: the notebook's name, e.g. ``"04_lenet"``.
+        namespace: the notebook's ``globals()``; ``None`` records no parameters.
+
+    Returns nothing, so that the call can end a parameters cell without
+    printing; :func:`run_context` returns what was recorded.
+
+    Raises:
+        TypeError: ``name`` is not a string or ``namespace`` not a mapping.
+    """
+    name = _validate.string("name", name)
+    if namespace is not None and not isinstance(namespace, Mapping):
+        raise _validate.error(
+            "namespace", namespace, "to be a dict such as globals()", TypeError
+        )
+    parameters = {
+        key: value
+        for key, value in (namespace or {}).items()
+        if key.isupper() and not key.startswith("_") and _is_parameter(value)
+    }
+    _CONTEXT.update(notebook=name, parameters=parameters, data=[])
+
+
+def note_data(source: str) -> None:
+    """Records that a loader returned data from ``source`` (run provenance)."""
+    source = _validate.string("source", source)
+    if source not in _CONTEXT["data"]:
+        _CONTEXT["data"].append(source)
+
+
+def run_context() -> dict[str, Any]:
+    """The notebook, parameters and data sources recorded so far (copies)."""
+    return {
+        "notebook": _CONTEXT["notebook"],
+        "parameters": dict(_CONTEXT["parameters"]),
+        "data": list(_CONTEXT["data"]),
+    }
 
 
 def backend() -> str:

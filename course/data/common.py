@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course import _validate
+from course import _validate, config
 
 __all__ = [
     "CorruptCacheError",
@@ -53,6 +53,10 @@ class DataSplits:
     class_names: tuple[str, ...]
     source: str
     description: str = field(default="")
+
+    def __post_init__(self) -> None:
+        # Every run started afterwards names this source in its provenance.
+        config.note_data(self.source)
 
     @property
     def num_classes(self) -> int:

@@ -17,7 +17,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from course import _validate
+from course import _validate, config
 from course.data.common import announce, announced, split_seeds
 
 __all__ = [
@@ -73,6 +73,10 @@ class NucleiImages:
     counts: np.ndarray
     source: str
     description: str = field(default="")
+
+    def __post_init__(self) -> None:
+        # Every run started afterwards names this source in its provenance.
+        config.note_data(self.source)
 
     @classmethod
     def from_labels(

@@ -302,6 +302,7 @@ def callbacks(
     profile_batch: int | tuple[int, int] = 0,
     runs_dir: str | os.PathLike | None = None,
     extra: Iterable[keras.callbacks.Callback] | None = None,
+    hparams: dict[str, Any] | None = None,
 ) -> Callbacks:
     """The course's standard callbacks for ``model.fit``.
 
@@ -313,6 +314,12 @@ def callbacks(
     3. ``EarlyStopping`` on ``monitor`` (only when ``patience`` is given).
     4. ``BackupAndRestore`` in the stable ``<runs_dir>/<run_name>/backup``.
     5. The ``extra`` callbacks.
+
+    With TensorBoard on, the run folder also gets, before training starts, its
+    provenance text (notebook, profile, device, versions, data, parameters: see
+    :mod:`course.tensorboard.provenance`) and, when ``hparams`` is given, an
+    HParams session holding this run's settings, so that the runs of one
+    comparison line up in TensorBoard's HPARAMS tab.
 
     Keras calls callbacks in list order, so at the end of each epoch the logs and
     the checkpoint are written before the backup marks the epoch as done; a
@@ -347,6 +354,9 @@ def callbacks(
             TensorBoard that shows it comes with ``tensorboard-plugin-profile``.
         runs_dir: parent of all runs; defaults to ``config.runs_dir()``.
         extra: further callbacks, appended after the others.
+        hparams: this run's settings in a comparison, e.g. ``{"depth": 20,
+            "kind": "plain"}`` (numbers, strings, bools; anything else is
+            shown as its text), or ``None``. Needs ``tensorboard``.
 
     Returns:
         A :class:`Callbacks` list with ``run_dir``, ``backup_dir`` and
@@ -373,6 +383,16 @@ def callbacks(
     profile_batch = _check_profile_batch(profile_batch)
     root = _resolve_runs_dir(runs_dir)
     extra = _check_extra(extra)
+    if hparams is not None:
+        if not tensorboard:
+            raise _validate.relation(
+                "hparams only with tensorboard=True",
+                hparams=hparams,
+                tensorboard=tensorboard,
+            )
+        from course.tensorboard import hparam_values
+
+        hparams = hparam_values(hparams)
 
     result = Callbacks()
     result.run_dir = run_dir(run_name, root)
@@ -391,6 +411,12 @@ def callbacks(
         profile_batch=profile_batch,
     )
     result.extend(extra)
+    if tensorboard:
+        # The writers live with TensorBoard (course.tensorboard), not here, so that
+        # this module and its tests need nothing but Keras.
+        from course.tensorboard import write_provenance
+
+        write_provenance(result.run_dir, run_name, hparams)  # and the HParams session
     return result
 
 
