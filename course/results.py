@@ -137,12 +137,20 @@ def compare(figures, reference, *, data, reference_run):
 
 
 def _figure(value):
-    """A table cell: integers in full, other numbers to 3 significant digits."""
+    """A table cell: integers in full, other numbers to 3 significant digits.
+
+    Numbers of 1,000 and more are rounded to whole units with thousands
+    separators (5,083 images/s, not 5.08e+03).
+    """
     if value is None:
         return "-"
     if _validate.is_int(value):
         return f"{int(value):,}"
-    return f"{float(value):.3g}" if _validate.is_number(value) else str(value)
+    if not _validate.is_number(value):
+        return str(value)
+    if abs(float(value)) >= 1000:
+        return f"{float(value):,.0f}"
+    return f"{float(value):.3g}"
 
 
 def record(notebook, metric, value, data, **extra):

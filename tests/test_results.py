@@ -78,8 +78,14 @@ def test_record_without_a_results_dir_writes_nothing(tmp_path, monkeypatch):
 def test_compare_prints_both_runs_side_by_side(capsys, monkeypatch):
     monkeypatch.setenv(config.PROFILE_ENV, "smoke")
     rows = results.compare(
-        {"U-Net / plain": 0.2234, "epochs": 61706, "full only": None},
-        {"U-Net / plain": 0.22, "epochs": 14, "full only": 0.5, "unused": 1},
+        {"U-Net / plain": 0.2234, "epochs": 61706, "full only": None, "fps": 1658.4},
+        {
+            "U-Net / plain": 0.22,
+            "epochs": 14,
+            "full only": 0.5,
+            "fps": 5083,
+            "unused": 1,
+        },
         data="synthetic-nuclei",
         reference_run="full profile, CPU (2 cores), synthetic-nuclei, 2026-11-29",
     )
@@ -87,6 +93,7 @@ def test_compare_prints_both_runs_side_by_side(capsys, monkeypatch):
         ("U-Net / plain", 0.2234, 0.22),
         ("epochs", 61706, 14),
         ("full only", None, 0.5),
+        ("fps", 1658.4, 5083),
     ]
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("this run:") and "smoke profile" in lines[0]
@@ -97,6 +104,7 @@ def test_compare_prints_both_runs_side_by_side(capsys, monkeypatch):
     assert lines[3].split() == ["U-Net", "/", "plain", "0.223", "0.22"]
     assert lines[4].split() == ["epochs", "61,706", "14"]  # integers in full
     assert lines[5].split()[-2:] == ["-", "0.5"]
+    assert lines[6].split() == ["fps", "1,658", "5,083"]  # not 1.66e+03
 
 
 @pytest.mark.parametrize(

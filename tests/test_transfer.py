@@ -251,10 +251,25 @@ def test_base_specs_name_real_layers(source):
 
 
 @pytest.mark.parametrize(
-    "method", ["scratch", "extractor", "early_extractor", "fine_tune", "init"]
+    "method, pretrained",
+    [
+        ("scratch", True),
+        ("extractor", True),
+        ("early_extractor", True),
+        ("fine_tune", True),
+        ("init", True),
+        ("extractor", False),
+    ],
 )
-def test_run_method_reports_accuracies(method, cache):
+def test_run_method_reports_accuracies(method, pretrained, cache, monkeypatch):
     spec = transfer.base_spec("course")
+    built = []
+    build = transfer.BaseSpec.build
+    monkeypatch.setattr(
+        transfer.BaseSpec,
+        "build",
+        lambda self, flag, **kwargs: built.append(flag) or build(self, flag, **kwargs),
+    )
     result = transfer.run_method(
         method,
         spec,
@@ -265,8 +280,11 @@ def test_run_method_reports_accuracies(method, cache):
         epochs=2,
         batch_size=8,
         base_kwargs={"images": 20, "epochs": 1, "cache_dir": cache, "verbose": False},
+        pretrained=pretrained,
     )
     assert result["method"] == method and result["size"] == 16
+    # scratch starts from random weights whatever it is asked
+    assert built == [result["pretrained"]] == [pretrained and method != "scratch"]
     assert 0 <= result["train_accuracy"] <= 1 and 0 <= result["test_accuracy"] <= 1
 
 
@@ -349,6 +367,7 @@ def test_bad_arguments(function, args, kwargs, error, fragment):
         ("scratch", {"epochs": 1}, "epochs"),
         ("scratch", {"train": (X, Y[:3])}, "train"),
         ("scratch", {"spec": "course"}, "spec"),
+        ("extractor", {"pretrained": "no"}, "pretrained"),
     ],
 )
 def test_run_method_rejects_bad_arguments(method, kwargs, fragment):

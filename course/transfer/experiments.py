@@ -133,6 +133,7 @@ def run_method(
     seed=0,
     run_name=None,
     base_kwargs=None,
+    pretrained=True,
 ):
     """Trains one way of using the base on a target task and measures it.
 
@@ -159,10 +160,16 @@ def run_method(
         seed: seed of initialisation and shuffling.
         run_name: TensorBoard run name (``None``: no logs).
         base_kwargs: extra arguments for ``spec.build``.
+        pretrained: ``False`` runs the method on a randomly initialised base:
+            the control that tells what the pretrained weights contribute from
+            what the method's own training does (a frozen random base with a
+            trained head is the random-features baseline). ``scratch`` always
+            starts from random weights.
 
     Returns:
-        ``{"method", "size", "train_accuracy", "test_accuracy", "seconds"}``; the
-        accuracies are measured in inference mode after training.
+        ``{"method", "size", "pretrained", "train_accuracy", "test_accuracy",
+        "seconds"}``; the accuracies are measured in inference mode after
+        training.
     """
     _validate.choice("method", method, tuple(METHODS))
     if not isinstance(spec, BaseSpec):
@@ -172,6 +179,7 @@ def run_method(
     steps = _validate.positive_int("steps", steps, minimum=2)
     epochs = _validate.positive_int("epochs", epochs, minimum=2)
     batch_size = _validate.positive_int("batch_size", batch_size)
+    pretrained = _validate.boolean("pretrained", pretrained) and method != "scratch"
     rates = {
         name: _validate.positive(name, value)
         for name, value in (
@@ -186,7 +194,7 @@ def run_method(
     start = time.perf_counter()
     model = _train(
         method,
-        spec.build(method != "scratch", **dict(base_kwargs or {})),
+        spec.build(pretrained, **dict(base_kwargs or {})),
         spec,
         (x_train[index], y_train[index]),
         num_classes=num_classes,
@@ -199,6 +207,7 @@ def run_method(
     return {
         "method": method,
         "size": int(size),
+        "pretrained": pretrained,
         "train_accuracy": float(model.evaluate(x_train, y_train, verbose=0)[1]),
         "test_accuracy": float(model.evaluate(x_test, y_test, verbose=0)[1]),
         "seconds": seconds,
