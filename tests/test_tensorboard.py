@@ -172,6 +172,18 @@ def test_log_final_writes_scalars(tmp_path):
         tb.log_final(tmp_path, {})
 
 
+def test_log_result_is_one_row_of_the_hparams_table(tmp_path):
+    folder = tb.log_result(
+        "99_result", {"method": "unet"}, {"final/iou": 0.9}, runs_dir=tmp_path
+    )
+    assert folder.parent == tmp_path / "99_result"
+    found = {tag: value for tag, _, value in events(folder)}
+    assert {"provenance", "final/iou"} <= set(found)
+    assert any(tag.startswith("_hparams_") for tag in found)
+    with pytest.raises(TypeError, match="Received: metrics="):
+        tb.log_result("99_result", {"method": "unet"}, {}, runs_dir=tmp_path)
+
+
 # ------------------------------------------------------------- training callbacks
 
 

@@ -36,7 +36,6 @@ from course.tensorboard.callbacks import (
 from course.tensorboard.hparams import (
     hparam_values,
     log_final,
-    log_hparams,
     log_result,
 )
 from course.tensorboard.projector import CONFIG_NAME, write_embeddings
@@ -59,7 +58,6 @@ __all__ = [
     "figure_image",
     "hparam_values",
     "log_final",
-    "log_hparams",
     "log_result",
     "masks",
     "provenance_text",

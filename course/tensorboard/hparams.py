@@ -3,7 +3,9 @@
 A comparison - ReLU against tanh, plain against residual, patch against U-Net -
 is a set of runs that differ in a few settings. Each run writes its settings
 as an HParams *session* (TensorBoard's ``session_start_info``) in its own
-folder; the dashboard then lists the runs of one experiment in a table and a
+folder - ``training.callbacks(..., hparams=...)`` does it, with the run's
+provenance, or :func:`log_result` for a run without training logs. The
+dashboard then lists the runs of one experiment in a table and a
 parallel-coordinates view, with the last value of every scalar the run logged
 (``epoch_loss``, ``epoch_accuracy``, and the final figures of
 :func:`log_final`) as its metrics.
@@ -16,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from tensorboard.plugins.hparams import summary_v2
 
 from course import _validate
 from course.tensorboard.writer import EventWriter
 
-__all__ = ["hparam_values", "log_final", "log_hparams", "log_result"]
+__all__ = ["hparam_values", "log_final", "log_result"]
 
 
 def hparam_values(hparams):
@@ -45,24 +46,6 @@ def hparam_values(hparams):
         if not isinstance(value, (bool, int, float, str)):
             value = repr(value)
         values[name] = value
-    return values
-
-
-def log_hparams(log_dir, hparams):
-    """Writes one run's settings as an HParams session in ``log_dir``.
-
-    Args:
-        log_dir: the run's folder (``training.callbacks(...).run_dir``).
-        hparams: ``{name: value}``, see :func:`hparam_values`.
-
-    Returns:
-        The values written.
-    """
-    values = hparam_values(hparams)
-    if not values:
-        raise _validate.error("hparams", hparams, "to hold at least one setting")
-    with EventWriter(log_dir) as writer:
-        writer.summary(summary_v2.hparams_pb(values))
     return values
 
 
@@ -96,7 +79,7 @@ def log_result(run_name, hparams, metrics, runs_dir=None):
 
     Args:
         run_name: as for ``training.run_dir``.
-        hparams: the settings, as for :func:`log_hparams`.
+        hparams: the settings, as for :func:`hparam_values`.
         metrics: the figures, as for :func:`log_final`.
         runs_dir: parent of all runs; defaults to ``config.runs_dir()``.
 
