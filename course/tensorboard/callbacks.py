@@ -74,7 +74,7 @@ def reconstructions(inputs, targets=None):
     return render
 
 
-def masks(inputs, truth, threshold=0.5):
+def masks(inputs, truth):
     """A renderer for segmentation: image | true mask | predicted probability.
 
     The image is scaled to its own range; the last panel is the predicted
@@ -82,7 +82,6 @@ def masks(inputs, truth, threshold=0.5):
     """
     inputs = np.asarray(inputs, dtype=np.float32)
     truth = np.asarray(truth, dtype=np.float32)
-    threshold = _validate.fraction("threshold", threshold)
     low, high = inputs.min(), inputs.max()
     shown = (inputs - low) / (high - low) if high > low else inputs
 
@@ -108,41 +107,22 @@ def figure_image(figure):
 
 
 def confusion_matrix(inputs, labels, class_names):
-    """A renderer: the confusion matrix of the model on ``(inputs, labels)``."""
-    from matplotlib.figure import Figure
+    """A renderer: the confusion matrix of the model on ``(inputs, labels)``.
+
+    Drawn by :func:`course.plots.confusion_matrix`, titled with the accuracy.
+    """
+    from course import plots
 
     labels = np.asarray(labels).astype(int).ravel()
     names = [str(name) for name in class_names]
-    count = len(names)
 
     def render(model):
         predicted = _predict(model, inputs).argmax(axis=-1)
-        matrix = np.zeros((count, count), dtype=int)
-        np.add.at(matrix, (labels, predicted), 1)
-        figure = Figure(figsize=(4.2, 4), dpi=80)
-        axes = figure.add_subplot()
-        axes.imshow(matrix, cmap="Blues")
-        for (row, column), value in np.ndenumerate(matrix):
-            if value:
-                colour = "white" if value > matrix.max() / 2 else "black"
-                axes.text(
-                    column,
-                    row,
-                    value,
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color=colour,
-                )
-        axes.set(
-            xticks=range(count), yticks=range(count), xlabel="predicted", ylabel="true"
+        accuracy = float(np.mean(predicted == labels))
+        title = f"accuracy {accuracy:.3f} on {len(labels)} images"
+        return figure_image(
+            plots.confusion_matrix(labels, predicted, names, title=title)
         )
-        axes.set_xticklabels(names, fontsize=7)
-        axes.set_yticklabels(names, fontsize=7)
-        accuracy = np.trace(matrix) / max(matrix.sum(), 1)
-        axes.set_title(f"accuracy {accuracy:.3f} on {matrix.sum()} images", fontsize=9)
-        figure.tight_layout()
-        return figure_image(figure)
 
     return render
 
