@@ -658,6 +658,18 @@ def test_bad_scaling_arguments(builder, kwargs, error, fragment):
             (None, 2),
             4 * 9 + 16 + 10,
         ),
+        # flatten: the 14x14x4 map has its own weights per position (784 * 2 + 2)
+        (
+            {
+                "widths": (4,),
+                "convs_per_block": 1,
+                "num_classes": 2,
+                "pooling": "flatten",
+            },
+            (None, 2),
+            4 * 9 + 16 + 14 * 14 * 4 * 2 + 2,
+        ),
+        ({"widths": (4, 8), "dropout": 0.5, "pooling": "flatten"}, (None, 10), None),
     ],
 )
 def test_small_vgg(kwargs, output_shape, params):
@@ -674,6 +686,14 @@ def test_small_vgg(kwargs, output_shape, params):
     if params is not None:
         # conv 1->4 without bias (36), BN gamma/beta/mean/var (16), dense 4->2 (10)
         assert model.count_params() == params
+    pooling = kwargs.get("pooling", "avg") if kwargs.get("include_top", True) else None
+    assert ("avg_pool" in names) == (pooling == "avg")
+    assert ("flatten" in names) == (pooling == "flatten")
+    dropout = [layer for layer in model.layers if layer.name == "dropout"]
+    assert len(dropout) == (1 if kwargs.get("dropout") else 0)
+    if dropout:
+        assert dropout[0].rate == kwargs["dropout"]
+        assert names[-2:] == ["dropout", "predictions"]
 
 
 def test_small_vgg_with_augmentation_in_front():
@@ -693,6 +713,9 @@ def test_small_vgg_with_augmentation_in_front():
         ({"widths": (4, 0)}, ValueError, "widths"),
         ({"convs_per_block": 0}, ValueError, "convs_per_block"),
         ({"batch_norm_momentum": 1.0}, ValueError, "batch_norm_momentum"),
+        ({"pooling": "max"}, ValueError, "pooling"),
+        ({"dropout": 1.0}, ValueError, "dropout"),
+        ({"dropout": "half"}, TypeError, "dropout"),
         ({"include_top": 1}, TypeError, "include_top"),
         ({"augmentation": "flip"}, TypeError, "augmentation"),
     ],

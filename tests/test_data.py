@@ -171,6 +171,108 @@ def test_digits(capsys):
     assert splits.num_classes == 10 and "scikit-learn" in capsys.readouterr().out
 
 
+def test_digits_as_mnist_look_like_mnist(capsys):
+    splits = data.digits(as_mnist=True)
+    assert splits.x_train.shape == (1347, 28, 28) and splits.x_test.shape == (
+        450,
+        28,
+        28,
+    )
+    assert splits.x_train.dtype == np.uint8 and splits.x_train.max() == 255
+    assert "resampled to 28x28" in capsys.readouterr().out
+    # The same split as the 8x8 digits, image for image.
+    plain = data.digits(verbose=False)
+    np.testing.assert_array_equal(plain.y_train, splits.y_train)
+    # MNIST's layout: the ink inside the middle, centre of mass near the centre.
+    images = splits.x_train.astype(float)
+    assert images[:, 2:26, 2:26].sum() >= 0.995 * images.sum()
+    rows = np.arange(28)
+    centre = (images.sum(axis=2) * rows).sum(axis=1) / images.sum(axis=(1, 2))
+    assert np.abs(centre - 13.5).max() <= 1.0
+
+
+@pytest.mark.parametrize(
+    "images, maximum, error, fragment",
+    [
+        (np.zeros((2, 8, 6)), 16, ValueError, "square"),
+        (np.zeros((0, 8, 8)), 16, ValueError, "non-empty"),
+        (np.zeros((8, 8)), 16, ValueError, "images.shape"),
+        (np.zeros((2, 8, 8)), 0, ValueError, "maximum"),
+    ],
+)
+def test_mnist_format_rejects_bad_arguments(images, maximum, error, fragment):
+    with pytest.raises(error, match=fragment) as info:
+        data.mnist_format(images, maximum=maximum)
+    assert "Received:" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "height, width, slots, size, expected",
+    [
+        (28, 28, 10, 3, [(1, 1), (1, 7), (1, 12), (1, 18), (1, 24), (24, 1)]),
+        (28, 28, 2, 3, [(1, 1), (24, 1)]),
+        (10, 9, 4, 2, [(1, 1), (1, 6), (7, 1), (7, 6)]),
+    ],
+)
+def test_tag_slots_run_along_the_top_then_the_bottom(
+    height, width, slots, size, expected
+):
+    corners = data.tag_slots(height, width, slots, size)
+    assert corners.shape == (slots, 2)
+    assert [tuple(int(v) for v in c) for c in corners[: len(expected)]] == expected
+    # No two marks touch: one background pixel between neighbours in a row.
+    for row in np.unique(corners[:, 0]):
+        columns = np.sort(corners[corners[:, 0] == row, 1])
+        assert np.all(np.diff(columns) >= size + 1)
+
+
+@pytest.mark.parametrize(
+    "agreement, expected_share",
+    [(1.0, 1.0), (0.0, 0.1), (0.5, 0.55)],
+)
+def test_tag_images_put_the_mark_where_the_label_says(agreement, expected_share):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 100, size=(2000, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, size=2000)
+    tagged = data.tag_images(images, labels, 10, agreement=agreement, seed=3)
+    assert tagged.images.shape == images.shape and tagged.images.dtype == np.uint8
+    assert tagged.masks.sum(axis=(1, 2)).tolist() == [9] * 2000
+    assert np.all(tagged.images[tagged.masks] == 99)  # the images' maximum
+    np.testing.assert_array_equal(tagged.images[~tagged.masks], images[~tagged.masks])
+    assert (tagged.slots == labels).mean() == pytest.approx(expected_share, abs=0.03)
+    corners = data.tag_slots(28, 28, 10)
+    for i in range(5):
+        row, column = corners[tagged.slots[i]]
+        assert tagged.masks[i, row : row + 3, column : column + 3].all()
+    again = data.tag_images(images, labels, 10, agreement=agreement, seed=3)
+    np.testing.assert_array_equal(again.slots, tagged.slots)
+    assert images.max() == 99  # the input is not changed
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, fragment",
+    [
+        ({"labels": np.array([0, 10])}, ValueError, "labels"),
+        ({"labels": np.array([0])}, ValueError, "one label per image"),
+        ({"labels": np.array([0.0, 1.0])}, ValueError, "integers"),
+        ({"agreement": 1.5}, ValueError, "agreement"),
+        ({"num_classes": 1}, ValueError, "num_classes"),
+        ({"num_classes": 40}, ValueError, "fit"),
+        ({"images": np.zeros((2, 28))}, ValueError, "images.shape"),
+    ],
+)
+def test_tag_images_rejects_bad_arguments(kwargs, error, fragment):
+    arguments = {
+        "images": np.zeros((2, 28, 28)),
+        "labels": np.array([0, 1]),
+        "num_classes": 10,
+    }
+    arguments.update(kwargs)
+    with pytest.raises(error, match=fragment) as info:
+        data.tag_images(**arguments)
+    assert "Received:" in str(info.value)
+
+
 def test_shapes_are_deterministic_per_seed():
     a = data.shapes(num_train=40, num_test=10, seed=5, verbose=False)
     b = data.shapes(num_train=40, num_test=10, seed=5, verbose=False)

@@ -148,6 +148,7 @@ def test_nothing_declared_that_the_package_does_not_import():
         "scikit-image": "skimage",
         "pillow": "PIL",
         "tf-keras-vis": "tf_keras_vis",
+        "keras-tuner": "keras_tuner",
     }
     # tqdm draws pooch's progress bars, which pooch imports only when asked for them.
     indirect = {"tqdm"}

@@ -695,3 +695,54 @@ def test_saliency_grid_one_row_per_image_one_column_per_map(overlay):
 def test_saliency_plots_reject_bad_arguments(function, args, kwargs, error, name):
     with pytest.raises(error, match=rf"Received: {name}"):
         function(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "scores, lines, bands",
+    [
+        (np.array([[0.2, 0.3], [0.5, 0.6], [0.9, 0.9]]), 1, 1),
+        ({"a": [[0.1], [0.2], [0.3]], "b": np.ones((3, 4))}, 2, 1),
+        ([0.1, 0.5, 0.9], 1, 0),
+    ],
+)
+def test_learning_curve(scores, lines, bands):
+    fig = plots.learning_curve([10, 100, 1000], scores, title="curve")
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_title() == "curve"
+    assert len(ax.lines) == lines and len(ax.collections) == bands
+    first = np.asarray(scores["a"] if isinstance(scores, dict) else scores, float)
+    np.testing.assert_allclose(
+        ax.lines[0].get_ydata(), first.reshape(3, -1).mean(axis=1)
+    )
+    assert (ax.get_legend() is not None) == isinstance(scores, dict)
+
+
+@pytest.mark.parametrize(
+    "sizes, scores, error, fragment",
+    [
+        ([10, 10, 100], np.ones((3, 2)), ValueError, "increasing"),
+        ([0, 10], np.ones((2, 2)), ValueError, "positive"),
+        ([10, 100], np.ones((3, 2)), ValueError, "scores.shape"),
+        ([10, 100], {}, ValueError, "scores"),
+        ([10, 100], "high", TypeError, "scores"),
+    ],
+)
+def test_learning_curve_rejects(sizes, scores, error, fragment):
+    with pytest.raises(error, match=fragment) as info:
+        plots.learning_curve(sizes, scores)
+    assert "Received:" in str(info.value)
+
+
+def test_lr_range_marks_the_suggestion():
+    class Result:  # the fields of training.LearningRateRange
+        learning_rates = np.geomspace(1e-4, 1.0, 20)
+        losses = np.linspace(2.0, 0.5, 20)
+        smoothed = np.linspace(2.0, 0.6, 20)
+        suggestion = 0.01
+
+    fig = plots.lr_range(Result())
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and len(ax.lines) == 3
+    assert ax.lines[2].get_xdata()[0] == 0.01
+    with pytest.raises(TypeError, match="LearningRateRange"):
+        plots.lr_range({"suggestion": 0.1})

@@ -510,3 +510,35 @@ def test_saliency_images_are_written_during_training(tmp_path):
     assert tags == {"saliency/vanilla", "saliency/gradcam"}
     with pytest.raises(ValueError, match="Received: every=0"):
         saliency.SaliencyImages(IMAGES, 0, log_dir=tmp_path, every=0)
+
+
+@pytest.mark.parametrize(
+    "maps, masks, expected",
+    [
+        (np.ones((1, 4, 4)), np.eye(4, dtype=bool)[None], [0.25]),
+        (np.ones((2, 4, 4)), np.eye(4, dtype=bool), [0.25, 0.25]),  # one mask for all
+        (np.zeros((1, 4, 4)), np.eye(4, dtype=bool)[None], [0.0]),  # an empty map
+        (
+            np.stack([np.eye(4), 1 - np.eye(4)]),
+            np.stack([np.eye(4, dtype=bool)] * 2),
+            [1.0, 0.0],
+        ),
+    ],
+)
+def test_mass_inside(maps, masks, expected):
+    np.testing.assert_allclose(saliency.mass_inside(maps, masks), expected)
+
+
+@pytest.mark.parametrize(
+    "maps, masks, fragment",
+    [
+        (-np.ones((1, 4, 4)), np.ones((1, 4, 4), bool), "non-negative"),
+        (np.ones((4, 4)), np.ones((4, 4), bool), "maps.shape"),
+        (np.ones((1, 4, 4)), np.ones((1, 4, 4)), "boolean masks"),
+        (np.ones((1, 4, 4)), np.ones((2, 4, 4), bool), "boolean masks"),
+    ],
+)
+def test_mass_inside_rejects(maps, masks, fragment):
+    with pytest.raises(ValueError, match=fragment) as info:
+        saliency.mass_inside(maps, masks)
+    assert "Received:" in str(info.value)

@@ -6,11 +6,12 @@ package only re-exports; each dataset has its own module:
 ========================================  ==========================================
 module                                    loaders (lectures)
 ========================================  ==========================================
-:mod:`course.data.mnist_digits`           :func:`mnist` (00, 02, 04, 07, 08, 11, 12)
+:mod:`course.data.mnist_digits`           :func:`mnist` (00, 02, 04, 07, 08, 11, 12, 13)
 :mod:`course.data.cifar10_binary`         :func:`cifar10`, :func:`cifar10_dir` (05, 06)
 :mod:`course.data.flower_photos`          :func:`flowers`, :func:`flowers_dir` (07)
-:mod:`course.data.small_sets`             :func:`digits` (00, 01), :func:`shapes`
-                                          (00, 07, 11)
+:mod:`course.data.small_sets`             :func:`digits` (00, 01, 13), :func:`shapes`
+                                          (00, 07, 11), :func:`mnist_format` (13)
+:mod:`course.data.shortcuts`              :func:`tag_images` (13)
 :mod:`course.data.sample_images`          :func:`sample_image` (03, 07, 11)
 :mod:`course.data.preprocessing`          :func:`normalize` (00, 01, 02)
 :mod:`course.data.nuclei_synthetic`       :func:`nuclei`, :func:`reacquire`,
@@ -61,7 +62,8 @@ from course.data.nuclei_dsb2018 import (
 from course.data.nuclei_synthetic import NUCLEI_NOISE, NucleiImages, nuclei, reacquire
 from course.data.preprocessing import normalize
 from course.data.sample_images import SAMPLE_IMAGES, sample_image
-from course.data.small_sets import SHAPE_CLASSES, digits, shapes
+from course.data.shortcuts import TaggedImages, tag_images, tag_slots
+from course.data.small_sets import SHAPE_CLASSES, digits, mnist_format, shapes
 from course.data.splits import stratified_split, stratified_subset
 
 __all__ = [
@@ -82,12 +84,14 @@ __all__ = [
     "CorruptCacheError",
     "DataSplits",
     "NucleiImages",
+    "TaggedImages",
     "cifar10",
     "cifar10_dir",
     "digits",
     "flowers",
     "flowers_dir",
     "mnist",
+    "mnist_format",
     "normalize",
     "nuclei",
     "nuclei_dir",
@@ -98,4 +102,6 @@ __all__ = [
     "splits",
     "stratified_split",
     "stratified_subset",
+    "tag_images",
+    "tag_slots",
 ]

@@ -6,7 +6,7 @@ laptop size with batch norm, is the network of lecture 07 (augmentation and
 transfer learning) and lecture 11 (saliency maps). Both are stacks of
 :func:`vgg_block`.
 
-Used in lectures 05, 07 and 11.
+Used in lectures 05, 07, 11 and 13.
 """
 
 from __future__ import annotations
@@ -195,6 +195,8 @@ def small_vgg(
     include_top=True,
     augmentation=None,
     batch_norm_momentum=0.9,
+    pooling="avg",
+    dropout=0.0,
     classifier_activation="softmax",
     name="small_vgg",
 ):
@@ -228,6 +230,15 @@ def small_vgg(
             default 0.9 (rather than Keras' 0.99) lets them settle within the
             hundred or so steps of a short run on a small training set, so the
             model is as good in inference mode as in training.
+        pooling: how the top turns the last map into a vector: ``"avg"``
+            (global average pooling: the classifier cannot tell where in the
+            image a feature was) or ``"flatten"`` (every position has its own
+            weights, as in VGG's dense layers: lecture 13's net can then read a
+            mark's position, the shortcut it is meant to fall for).
+        dropout: rate of a dropout layer between the pooling and the
+            classifier (Srivastava et al., JMLR 2014), in [0, 1); 0 adds none.
+            Lecture 13 tunes it and samples it at test time (Monte Carlo
+            dropout).
         classifier_activation: activation of ``predictions`` (``None`` for logits).
         name: model name.
 
@@ -247,8 +258,13 @@ def small_vgg(
     widths = _validate.positive_ints("widths", widths)
     convs_per_block = _validate.positive_int("convs_per_block", convs_per_block)
     momentum = _validate.fraction("batch_norm_momentum", batch_norm_momentum)
+    _validate.choice("pooling", pooling, ("avg", "flatten"))
+    dropout = _validate.fraction("dropout", dropout)
     minimum = 2 ** len(widths)
     top.require_size(minimum, f"{len(widths)} 2x2 max poolings")
     augmentation = _check_augmentation(augmentation, top.input_shape)
     blocks = [(filters, convs_per_block) for filters in widths]
-    return _build(top, blocks, name, True, momentum, augmentation, pooling="avg")
+    head = {"pooling": pooling}
+    if dropout:
+        head.update(dropout=dropout, dropout_names=("dropout",))
+    return _build(top, blocks, name, True, momentum, augmentation, **head)

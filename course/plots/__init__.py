@@ -3,7 +3,8 @@
 ``from course import plots`` gives every figure below, as before the package was
 split:
 
-- :mod:`course.plots.curves`: ``training_curves`` (every lecture that trains).
+- :mod:`course.plots.curves`: ``training_curves`` (every lecture that trains),
+  ``learning_curve`` and ``lr_range`` (lecture 13).
 - :mod:`course.plots.images`: ``image_grid``, ``misclassified`` (lectures 00-11).
 - :mod:`course.plots.filters`: ``conv_filters``, ``feature_maps`` (lecture 04).
 - :mod:`course.plots.confusion`: ``confusion_counts``, ``confusion_matrix``
@@ -26,7 +27,7 @@ so it works with every Keras backend. Inputs may be NumPy arrays, lists or backe
 tensors. Images are channels-last: ``(N, H, W)``, ``(N, H, W, 1)`` or
 ``(N, H, W, 3)``.
 
-Used in lectures 00, 01, 02, 03, 04, 05, 06, 07, 08, 09, 10 and 11.
+Used in lectures 00, 01, 02, 03, 04, 05, 06, 07, 08, 09, 10, 11 and 13.
 
 Invalid arguments raise ``ValueError`` or ``TypeError`` with the message shape of
 ``course._validate``: ``Expected <name> <what>. Received: <name>=<value!r>``
@@ -36,7 +37,7 @@ Invalid arguments raise ``ValueError`` or ``TypeError`` with the message shape o
 from course.plots._common import _rescale  # noqa: F401  (tests compare with it)
 from course.plots.confusion import confusion_counts, confusion_matrix
 from course.plots.convolution import kernel_sliding, number_grids
-from course.plots.curves import training_curves
+from course.plots.curves import learning_curve, lr_range, training_curves
 from course.plots.filters import conv_filters, feature_maps
 from course.plots.functions import activation_curves, decision_regions
 from course.plots.images import WRONG_COLOR, image_grid, misclassified
@@ -52,6 +53,8 @@ __all__ = [
     "feature_maps",
     "image_grid",
     "kernel_sliding",
+    "learning_curve",
+    "lr_range",
     "misclassified",
     "number_grids",
     "overlay_rgb",

@@ -4,7 +4,10 @@
 histories through ``course.training.history``, the parser
 ``training.summarize_history`` uses too.
 
-Used in lectures 00, 01, 02, 04, 05, 07, 08 and 10.
+``learning_curve`` and ``lr_range`` draw lecture 13's learning curves and
+learning-rate range test.
+
+Used in lectures 00, 01, 02, 04, 05, 07, 08, 10 and 13.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from course import _validate
-from course.plots._common import _title
+from course.plots._common import _as_array, _title
 from course.training import history as _history
 
 
@@ -130,5 +133,120 @@ def training_curves(
         _draw_metric(ax, metric, series)
     if title is not None:
         fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def learning_curve(
+    sizes: Any,
+    scores: Any,
+    ylabel: str = "held-out accuracy",
+    xlabel: str = "training images",
+    title: str | None = None,
+) -> Figure:
+    """A score against training-set size, log scale, with its spread over seeds.
+
+    Lecture 13's learning curve (and its fine-tuning-versus-scratch curves): each
+    curve is the mean over seeds, with the band between the lowest and highest
+    seed, so the student sees both how much more data buys and how much of a
+    small-data result is luck.
+
+    Args:
+        sizes: increasing positive sizes, one per point.
+        scores: an array ``(len(sizes), seeds)``, or a dict mapping a curve's
+            label to one.
+        ylabel: the score's name.
+        xlabel: what the sizes count.
+        title: optional figure title.
+
+    Returns:
+        The ``Figure``, its x axis logarithmic.
+
+    Raises:
+        ValueError: for sizes that are not positive and increasing, or scores
+            of another shape.
+        TypeError: for arguments of the wrong type.
+    """
+    sizes = _as_array("sizes", sizes).astype(float)
+    if (
+        sizes.ndim != 1
+        or not len(sizes)
+        or sizes.min() <= 0
+        or np.any(np.diff(sizes) <= 0)
+    ):
+        raise _validate.error(
+            "sizes", sizes.tolist(), "to be positive and increasing", ValueError
+        )
+    curves = scores if isinstance(scores, dict) else {None: scores}
+    if not curves:
+        raise _validate.error("scores", scores, "to hold at least one curve")
+    ylabel = _validate.string("ylabel", ylabel)
+    xlabel = _validate.string("xlabel", xlabel)
+    title = _title(title)
+    arrays = {}
+    for label, values in curves.items():
+        array = _as_array("scores", values).astype(float)
+        if array.ndim == 1:
+            array = array[:, None]
+        if array.ndim != 2 or array.shape[0] != len(sizes):
+            raise _validate.error(
+                "scores.shape",
+                array.shape,
+                f"to be (len(sizes), seeds) = ({len(sizes)}, seeds)",
+            )
+        arrays[label] = array
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    for label, array in arrays.items():
+        mean = array.mean(axis=1)
+        (line,) = ax.plot(sizes, mean, marker="o", label=label)
+        if array.shape[1] > 1:
+            ax.fill_between(
+                sizes,
+                array.min(axis=1),
+                array.max(axis=1),
+                alpha=0.2,
+                color=line.get_color(),
+            )
+    ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    if any(label is not None for label in arrays):
+        ax.legend()
+    if title is not None:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def lr_range(result: Any, title: str | None = None) -> Figure:
+    """The loss of a learning-rate range test against the rate, log scale.
+
+    Args:
+        result: a :class:`course.training.LearningRateRange`.
+        title: optional figure title.
+
+    Returns:
+        The ``Figure``: raw and smoothed loss, the suggested rate marked.
+
+    Raises:
+        TypeError: if ``result`` is not a range test's result.
+    """
+    needed = ("learning_rates", "losses", "smoothed", "suggestion")
+    if not all(hasattr(result, name) for name in needed):
+        raise _validate.error(
+            "result", type(result).__name__, "to be a LearningRateRange", TypeError
+        )
+    title = _title(title)
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    ax.plot(result.learning_rates, result.losses, alpha=0.35, label="loss per step")
+    ax.plot(result.learning_rates, result.smoothed, label="smoothed")
+    ax.axvline(result.suggestion, color="k", linestyle="--", label="suggestion")
+    ax.set_xscale("log")
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("training loss")
+    ax.legend()
+    if title is not None:
+        ax.set_title(title)
     fig.tight_layout()
     return fig

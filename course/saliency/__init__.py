@@ -30,7 +30,8 @@ The package's modules, one concern each:
   shares; :mod:`~course.saliency.gradients` and :mod:`~course.saliency.cam`: the
   methods; :mod:`~course.saliency.maps`: :func:`saliency_map` and the tables;
 - :mod:`~course.saliency.sanity`: the similarities and the sanity checks of
-  Adebayo et al., "Sanity Checks for Saliency Maps" (NeurIPS 2018);
+  Adebayo et al., "Sanity Checks for Saliency Maps" (NeurIPS 2018), and
+  :func:`mass_inside`, how much of a map lies on a region (lecture 13);
 - :mod:`~course.saliency.tensorboard`: :class:`SaliencyImages`, maps written to
   TensorBoard during training.
 
@@ -68,6 +69,7 @@ from course.saliency.sanity import (
     cascading_randomization,
     label_randomization_check,
     map_ssim,
+    mass_inside,
     randomization_summary,
     rank_correlation,
 )
@@ -106,6 +108,7 @@ __all__ = [
     "label_randomization_check",
     "linear_output",
     "map_ssim",
+    "mass_inside",
     "overlay_rgb",
     "randomization_summary",
     "rank_correlation",

@@ -8,7 +8,11 @@ network learned. Maps are compared as they compare them: by Spearman rank
 correlation (:func:`rank_correlation`) and structural similarity
 (:func:`map_ssim`).
 
-Used in lecture 11.
+:func:`mass_inside` asks the other question a map can answer: how much of its
+weight falls on a region - lecture 13's scanner mark, which a net that learnt the
+shortcut looks at.
+
+Used in lectures 11 and 13.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "cascading_randomization",
     "label_randomization_check",
     "map_ssim",
+    "mass_inside",
     "randomization_summary",
     "rank_correlation",
 ]
@@ -38,6 +43,42 @@ SIMILARITY_THRESHOLD = 0.5
 
 
 # ---------------------------------------------------------------- similarities
+
+
+def mass_inside(maps, masks) -> np.ndarray:
+    """The share of each map's total weight that lies inside its mask.
+
+    Compare it with the mask's share of the image: a map that ignores the
+    region puts about that much there by chance, one that relies on it far more.
+    Use raw maps (``saliency_map(..., normalize=False)``): scaling a map to
+    [0, 1] subtracts its minimum, which changes the shares.
+
+    Args:
+        maps: non-negative maps ``(N, H, W)``.
+        masks: booleans ``(N, H, W)`` (or ``(H, W)``, one mask for all).
+
+    Returns:
+        ``float64 (N,)`` shares in [0, 1]; 0 for an all-zero map.
+
+    Raises:
+        ValueError: for negative maps or masks of another shape.
+    """
+    maps = np.asarray(maps, dtype=np.float64)
+    masks = np.asarray(masks)
+    if maps.ndim != 3 or not maps.size:
+        raise _validate.error("maps.shape", maps.shape, "to be (N, height, width)")
+    if masks.shape not in (maps.shape, maps.shape[1:]) or masks.dtype != bool:
+        raise _validate.relation(
+            "boolean masks of the maps' shape, or one of the image's",
+            **{"maps.shape": maps.shape, "masks": f"{masks.dtype} {masks.shape}"},
+        )
+    if not np.all(np.isfinite(maps)) or maps.min() < 0:
+        raise _validate.error(
+            "maps", f"min {maps.min()}", "to be finite and non-negative"
+        )
+    total = maps.sum(axis=(1, 2))
+    inside = (maps * np.broadcast_to(masks, maps.shape)).sum(axis=(1, 2))
+    return np.divide(inside, total, out=np.zeros_like(total), where=total > 0)
 
 
 def _pair(a, b):

@@ -15,8 +15,12 @@ split:
 - :mod:`course.training.gradients`: ``gradient_norms`` (lecture 06).
 - :mod:`course.training.distribution`: ``distribute`` and ``Distribution``
   (lecture 12).
+- :mod:`course.training.determinism`: ``deterministic``, repeatable runs
+  (lecture 13).
+- :mod:`course.training.tuning`: ``lr_range_test`` and the KerasTuner
+  ``search`` (lecture 13).
 
-Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11 and 12.
+Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11, 12 and 13.
 
 Nothing here imports TensorFlow at import time: ``distribute`` and
 ``gradient_norms`` import it only when the TensorFlow backend is active, so the
@@ -27,6 +31,7 @@ package works on every Keras backend.
 # ``monkeypatch.setattr(training.time, "strftime", ...)``.
 import time  # noqa: F401
 
+from course.training.determinism import deterministic
 from course.training.diagnosis import (
     FIT_VERDICTS,
     diagnose_fit,
@@ -47,24 +52,35 @@ from course.training.runs import (
     run_dir,
     show_tensorboard,
 )
+from course.training.tuning import (
+    LearningRateRange,
+    Search,
+    lr_range_test,
+    search,
+)
 
 __all__ = [
     "BACKUP_DIRNAME",
     "CHECKPOINT_FILENAME",
     "FIT_VERDICTS",
     "HEADLESS_ENV",
+    "LearningRateRange",
     "STRATEGIES",
+    "Search",
     "Callbacks",
     "Distribution",
     "ErrorProbe",
     "backup_dir",
     "callbacks",
     "clear_backup",
+    "deterministic",
     "diagnose_fit",
     "epochs_to_reach",
     "distribute",
     "gradient_norms",
+    "lr_range_test",
     "run_dir",
+    "search",
     "show_tensorboard",
     "summarize_history",
 ]
