@@ -103,17 +103,22 @@ def inception_module(
     )
 
 
-def _stem(x, stem, lrn):
+def _scaled(filters, width):
+    """``filters * width`` rounded, at least 1: the narrowed layer's size."""
+    return max(1, round(filters * width))
+
+
+def _stem(x, stem, lrn, width=1.0):
     """Table 1's rows up to 3a: conv1, pool1, (LRN), conv2, (LRN), pool2."""
     if stem == "imagenet":
-        x = _conv(x, 64, 7, "conv1_7x7_s2", strides=2)
+        x = _conv(x, _scaled(64, width), 7, "conv1_7x7_s2", strides=2)
         x = _max_pool(x, "pool1_3x3_s2")
     else:
-        x = _conv(x, 64, 3, "conv1_3x3")
+        x = _conv(x, _scaled(64, width), 3, "conv1_3x3")
     if lrn:
         x = LocalResponseNormalization(name="pool1_norm")(x)
-    x = _conv(x, 64, 1, "conv2_3x3_reduce")
-    x = _conv(x, 192, 3, "conv2_3x3")
+    x = _conv(x, _scaled(64, width), 1, "conv2_3x3_reduce")
+    x = _conv(x, _scaled(192, width), 3, "conv2_3x3")
     if lrn:
         x = LocalResponseNormalization(name="conv2_norm")(x)
     if stem == "imagenet":
@@ -121,16 +126,18 @@ def _stem(x, stem, lrn):
     return x
 
 
-def _auxiliary(x, top, name):
+def _auxiliary(x, top, name, width=1.0):
     """Section 5: 5x5/3 average pool, 1x1 conv 128, FC 1024, dropout 0.7, FC."""
     x = keras.layers.AveragePooling2D(5, strides=3, name=f"{name}_pool")(x)
-    x = keras.layers.Conv2D(128, 1, activation="relu", name=f"{name}_conv")(x)
+    x = keras.layers.Conv2D(
+        _scaled(128, width), 1, activation="relu", name=f"{name}_conv"
+    )(x)
     return top.head(
         x,
         pooling="flatten",
         pool_name=f"{name}_flatten",
         hidden=(f"{name}_fc",),
-        hidden_units=1024,
+        hidden_units=_scaled(1024, width),
         dropout=0.7,
         dropout_names=(f"{name}_dropout",),
         name=f"{name}_predictions",
@@ -166,6 +173,7 @@ def googlenet(
     num_classes=1000,
     include_top=True,
     classifier_activation="softmax",
+    width=1.0,
     name="googlenet",
 ):
     """GoogLeNet, the 22-layer Inception network of ILSVRC 2014.
@@ -208,6 +216,11 @@ def googlenet(
         include_top: whether to end with pooling, dropout and ``predictions``;
             False returns the ``inception_5b_output`` map.
         classifier_activation: activation of every classifier.
+        width: positive multiplier of every layer's filters and of the auxiliary
+            heads' 128 filters and 1024 units, each rounded and at least 1
+            (``width=0.125``: conv1 8 filters, 3a 32 channels out). Not in the
+            paper; it lets a CPU train the same 22-layer topology, as in lecture
+            06's auxiliary-classifier experiment.
         name: model name.
 
     Returns:
@@ -222,9 +235,10 @@ def googlenet(
         input_shape, num_classes, include_top, classifier_activation
     )
     _check(aux_classifiers, lrn, stem, top)
+    width = _validate.number("width", width, minimum=0, exclusive_minimum=True)
 
     inputs = top.inputs()
-    x = _stem(inputs, stem, lrn)
+    x = _stem(inputs, stem, lrn, width)
     aux_outputs = []
     pools = iter((3, 4))
     for row in TABLE1:
@@ -232,10 +246,11 @@ def googlenet(
             x = _max_pool(x, f"pool{next(pools)}_3x3_s2")
             continue
         module, *filters = row
+        filters = [_scaled(f, width) for f in filters]
         x = inception_module(x, *filters, name=f"inception_{module}")
         if aux_classifiers and module in AUX_AFTER:
             index = AUX_AFTER.index(module) + 1
-            aux_outputs.append(_auxiliary(x, top, f"aux{index}"))
+            aux_outputs.append(_auxiliary(x, top, f"aux{index}", width))
     # Table 1's 7x7 average pool (global here: the same at 224x224) and 40%
     # dropout before the classifier.
     x = top.head(
