@@ -146,8 +146,9 @@ LECTURES: tuple[Lecture, ...] = (
     Lecture(
         "06_inception_resnet_densenet",
         "Inception, ResNet and DenseNet",
-        "GoogLeNet and ResNet Table 1 from the models; plain vs residual nets of "
-        "growing depth; gradient norms per layer; highway gates; dense connectivity",
+        "GoogLeNet and ResNet Table 1 from the models; GoogLeNet's auxiliary "
+        "classifiers trained with and without; plain vs residual nets of growing "
+        "depth; gradient norms per layer; highway gates; dense connectivity",
         modules=(
             "course.arithmetic.macs",
             "course.arithmetic.parameters",
@@ -190,8 +191,8 @@ LECTURES: tuple[Lecture, ...] = (
         "08_autoencoders_and_denoising",
         "Autoencoders and denoising",
         "codes of 2 and 16 numbers for MNIST, reconstructions and the code space; "
-        "denoising synthetic nuclei against the best Gaussian filter by PSNR, SSIM "
-        "and CNR",
+        "denoising synthetic nuclei against the best Gaussian filter by PSNR, SSIM, "
+        "CNR and SNR; clean targets from averaged frames",
         modules=(
             "course.data.mnist_digits",
             "course.data.nuclei_dsb2018",
@@ -211,9 +212,11 @@ LECTURES: tuple[Lecture, ...] = (
         "U-Net segmentation",
         "the paper's 572 -> 388 U-Net; patch classifier vs plain FCN vs U-Net on "
         "synthetic nuclei (IoU, time per image); separating lines and the weight map "
-        "for touching nuclei; instances from predictions",
+        "for touching nuclei; instances from predictions; log-dice loss vs "
+        "cross-entropy; UNet++ beside the U-Net",
         modules=(
             "course.data.nuclei_dsb2018",
+            "course.losses",
             "course.metrics",
             "course.models.unets",
             "course.plots.images",
@@ -230,7 +233,8 @@ LECTURES: tuple[Lecture, ...] = (
         "67); plain FCN vs atrous vs U-Net with equal weights on nuclei, as the "
         "seed's autoencoders (the U-Net's copy shortcut shown) and on clean and "
         "Noise2Noise targets: error on foci and borders, activation memory, time "
-        "per epoch, largest batch and image",
+        "per epoch, largest batch and image; gradient dilution in the U-Net's "
+        "middle layers",
         modules=(
             "course.arithmetic.macs",
             "course.arithmetic.memory",
@@ -243,6 +247,7 @@ LECTURES: tuple[Lecture, ...] = (
             "course.plots.curves",
             "course.tensorboard.callbacks",
             "course.tensorboard.hparams",
+            "course.training.gradients",
             "course.training.runs",
         ),
     ),
@@ -287,6 +292,33 @@ LECTURES: tuple[Lecture, ...] = (
             "course.models.resnets",
             "course.pipeline",
             "course.training.runs",
+        ),
+    ),
+    Lecture(
+        "13_limitations_and_tuning",
+        "Limits of deep learning, and tuning",
+        "a scanner's mark that gives the label away: the net learns it (saliency on "
+        "the mark, accuracy without it); the spread between seeds and the cost of "
+        "determinism; the learning curve; domain shift to another scanner and "
+        "fine-tuning with few labels; a KerasTuner search and the learning-rate range "
+        "test; Monte Carlo dropout as a confidence score",
+        modules=(
+            "course.data.mnist_digits",
+            "course.data.shortcuts",
+            "course.data.small_sets",
+            "course.data.splits",
+            "course.models.vggs",
+            "course.plots.curves",
+            "course.plots.images",
+            "course.plots.saliency",
+            "course.saliency.maps",
+            "course.saliency.sanity",
+            "course.training.determinism",
+            "course.training.runs",
+            "course.training.tuning",
+            "course.transfer.experiments",
+            "course.transfer.recipe",
+            "course.uncertainty",
         ),
     ),
 )

@@ -27,6 +27,8 @@ Shapes follow the two cases of the lecture table (seed 001, "Segmentation"):
   sigmoid probabilities;
 * multi-class: ``y_true`` one-hot and ``y_pred`` softmax probabilities, both of shape
   ``(B, H, W, C)``.
+
+Used in lecture 09.
 """
 
 from __future__ import annotations

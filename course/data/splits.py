@@ -10,7 +10,7 @@ run to run, or the lectures' comparisons of models would be unfair:
   seeded random order, out in turn, one example of each class per round
   (lecture 07's training subsets, through :func:`course.transfer.stratified_subset`).
 
-Used in lecture 07.
+Used in lectures 07 and 13.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@
 classifier gets wrong (lectures 04 and 05). Titles are red where the prediction
 differs from the label.
 
-Used in lectures 00, 01, 03, 04, 05, 06, 08, 09 and 11.
+Used in lectures 00, 01, 03, 04, 05, 06, 08, 09, 11 and 13.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 only, so the figures work on every Keras backend; ``course.saliency`` re-exports
 the three.
 
-Used in lecture 11.
+Used in lectures 11 and 13.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ class (:mod:`course.saliency.gradients`, :mod:`course.saliency.cam`) with only t
 options that method uses. The tables here list the methods in the order the
 lecture presents them.
 
-Used in lecture 11.
+Used in lectures 11 and 13.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ depths and activations, to show why shortcuts let deep networks learn. It works
 on the TensorFlow, JAX and torch backends; each backend's gradient call is imported
 only when that backend is active.
 
-Used in lecture 06.
+Used in lectures 06 and 10.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ no run ever overwrites another in TensorBoard.
 
 The module imports Keras but not TensorFlow, so it works on every backend.
 
-Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11 and 12.
+Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11, 12 and 13.
 """
 
 from __future__ import annotations

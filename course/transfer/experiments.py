@@ -8,7 +8,7 @@ of :func:`transfer_tasks` with a fixed budget of gradient steps, and
 al. (NeurIPS 2014) measured the same trade-off layer by layer: the more the
 tasks differ, the earlier the layer whose features still transfer.
 
-Used in lecture 07.
+Used in lectures 07 and 13.
 """
 
 from __future__ import annotations

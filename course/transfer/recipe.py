@@ -27,7 +27,7 @@ Unfreezing it on a small target set would replace those statistics with noisy
 estimates from a few batches and undo much of the pretraining, so
 :func:`fine_tune` keeps every batch-norm layer frozen unless told otherwise.
 
-Used in lecture 07.
+Used in lectures 07 and 13.
 """
 
 from __future__ import annotations
