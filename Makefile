@@ -129,7 +129,7 @@ test: $(VENV)/.course $(LATEST)/.course
 		tests/test_architectures.py tests/test_gradients.py tests/test_augment.py \
 		tests/test_losses_metrics.py tests/test_unet.py tests/test_autoencoder.py \
 		tests/test_atrous.py tests/test_bench.py tests/test_distribute.py \
-		tests/test_validate.py tests/test_probes.py tests/test_uncertainty.py tests/test_tuning.py
+		tests/test_validate.py tests/test_probes.py tests/test_uncertainty.py
 
 # Every notebook's GPU values, two training steps each, on this CPU (about 8 minutes).
 test-gpu-branch: $(VENV)/.course
