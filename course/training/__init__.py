@@ -19,6 +19,8 @@ split:
   (lecture 13).
 - :mod:`course.training.tuning`: ``lr_range_test`` and the KerasTuner
   ``search`` (lecture 13).
+- :mod:`course.training.state`: ``build_state``, a fresh model's variables made
+  before ``fit``, so that TensorFlow traces its train step once (lecture 13).
 
 Used in lectures 00, 01, 02, 04, 05, 06, 07, 08, 09, 10, 11, 12 and 13.
 
@@ -52,6 +54,7 @@ from course.training.runs import (
     run_dir,
     show_tensorboard,
 )
+from course.training.state import build_state
 from course.training.tuning import (
     LearningRateRange,
     Search,
@@ -71,6 +74,7 @@ __all__ = [
     "Distribution",
     "ErrorProbe",
     "backup_dir",
+    "build_state",
     "callbacks",
     "clear_backup",
     "deterministic",
