@@ -315,6 +315,7 @@ LECTURES: tuple[Lecture, ...] = (
             "course.saliency.sanity",
             "course.training.determinism",
             "course.training.runs",
+            "course.training.state",
             "course.training.tuning",
             "course.transfer.experiments",
             "course.transfer.recipe",
