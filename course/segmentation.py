@@ -10,7 +10,9 @@ masks need:
   of Ronneberger, Fischer & Brox, "U-Net: Convolutional Networks for Biomedical Image
   Segmentation", MICCAI 2015, eq. 2 (fed to `course.losses.PixelWeightedCrossentropy`);
 * `patches_at`, `predict_by_patches`: patch-based segmentation, the method fully
-  convolutional networks replaced.
+  convolutional networks replaced;
+* `object_areas`, `small_object_scores`: how well a prediction finds the smallest
+  objects, the ones an overlap score over whole images barely sees.
 
 It imports numpy and ``scipy.ndimage`` only (`predict_by_patches` checks and calls
 the Keras model it is given). Label images are 2-D integer arrays with 0 for the
@@ -18,6 +20,8 @@ background and 1..N for the objects (instances).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
@@ -27,9 +31,12 @@ from course import _validate
 __all__ = [
     "class_weight_map",
     "instances_from_mask",
+    "object_areas",
     "patches_at",
     "predict_by_patches",
     "separate_instances",
+    "small_object_scores",
+    "ObjectScores",
     "touching_borders",
     "two_nearest_distances",
     "unet_weight_map",
@@ -325,3 +332,113 @@ def predict_by_patches(model, image, size=27, batch_size=4096) -> np.ndarray:
             model.predict(patches, verbose=0), dtype=np.float32
         ).reshape(-1)
     return probabilities.reshape(height, width)
+
+
+# ------------------------------------------------------------ small objects
+
+
+def _label_stack(labels) -> list[np.ndarray]:
+    """One label image, or a stack or sequence of them, as a list of label images."""
+    if isinstance(labels, np.ndarray) and labels.ndim == 2:
+        return [_label_image(labels)]
+    return [_label_image(image) for image in labels]
+
+
+def object_areas(labels) -> np.ndarray:
+    """The area in pixels of every object, image after image.
+
+    Args:
+        labels: ``(H, W)`` instance labels, or a stack or sequence of them.
+
+    Returns:
+        ``int64`` array with one area per object (labels that do not occur in an
+        image are skipped), in image order and then label order.
+    """
+    areas = [np.bincount(image.ravel())[1:] for image in _label_stack(labels)]
+    areas = np.concatenate(areas) if areas else np.zeros(0, np.int64)
+    return areas[areas > 0].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class ObjectScores:
+    """Pixel scores over a set of objects (`small_object_scores`).
+
+    Attributes:
+        recall: the share of the objects' pixels predicted as foreground.
+        dice: ``2 * found / (object pixels + predicted pixels near the objects)``.
+        count: how many objects were scored.
+    """
+
+    recall: float
+    dice: float
+    count: int
+
+
+def small_object_scores(labels, masks, max_area, margin: int = 3) -> ObjectScores:
+    """Recall and Dice of a predicted mask on the objects no larger than ``max_area``.
+
+    A mean IoU or Dice over whole images is dominated by the large objects; a loss
+    said to help the small ones (the log-dice loss, lecture 09) is judged here on
+    them alone. Each small object is scored within ``margin`` pixels of itself,
+    other objects left out: its pixels found count for recall, and the predicted
+    pixels in that neighbourhood that are not the object count against Dice.
+
+    Args:
+        labels: ``(H, W)`` instance labels (0 = background), or a stack or sequence.
+        masks: predicted foreground, one boolean (or 0/1) ``(H, W)`` mask per label
+            image, e.g. ``probabilities[..., 0] > 0.5``.
+        max_area: objects with at most this many pixels are scored, > 0. Set it on
+            the training images (e.g. a percentile of their `object_areas`), not on
+            the images scored.
+        margin: width in pixels of the neighbourhood in which predicted pixels
+            count against an object, >= 0.
+
+    Returns:
+        `ObjectScores` summed over every small object of every image.
+
+    Raises:
+        ValueError: if the shapes do not match, ``max_area`` or ``margin`` are out
+            of range, or no object is that small.
+    """
+    images = _label_stack(labels)
+    single = isinstance(labels, np.ndarray) and labels.ndim == 2
+    masks = [np.asarray(masks)] if single else [np.asarray(mask) for mask in masks]
+    if len(masks) != len(images):
+        raise _validate.relation(
+            "one mask per label image",
+            **{"len(masks)": len(masks), "len(labels)": len(images)},
+        )
+    max_area = _validate.positive("max_area", max_area)
+    margin = _validate.integer("margin", margin, minimum=0)
+    found = size = predicted = count = 0
+    for image, mask in zip(images, masks, strict=True):
+        if mask.shape != image.shape:
+            raise _validate.relation(
+                "masks of the label images' shape",
+                **{"mask.shape": mask.shape, "labels.shape": image.shape},
+            )
+        if mask.dtype != bool:
+            if not np.isin(mask, (0, 1)).all():
+                raise _validate.error(
+                    "masks", mask.dtype, "to be boolean or hold only 0 and 1"
+                )
+            mask = mask.astype(bool)
+        areas = np.bincount(image.ravel())
+        areas[0] = 0  # the background is not an object
+        for index in np.flatnonzero((areas > 0) & (areas <= max_area)):
+            region = image == index
+            near = region  # the object and the background around it, no other object
+            if margin:  # (scipy reads iterations=0 as "dilate until nothing changes")
+                grown = ndimage.binary_dilation(region, iterations=margin)
+                near = region | (grown & (image == 0))
+            found += int(np.sum(mask & region))
+            size += int(areas[index])
+            predicted += int(np.sum(mask & near))
+            count += 1
+    if count == 0:
+        raise _validate.error(
+            "max_area", max_area, "to leave at least one object to score"
+        )
+    return ObjectScores(
+        recall=found / size, dice=2 * found / (size + predicted), count=count
+    )

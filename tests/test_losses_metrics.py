@@ -385,6 +385,88 @@ def test_instances_and_touching_borders():
     np.testing.assert_array_equal(borders, expected)
 
 
+def _two_objects():
+    """A 4-pixel object (label 1) beside a 9-pixel one (label 3), in 10x10."""
+    labels = np.zeros((10, 10), dtype=np.int32)
+    labels[1:3, 1:3] = 1
+    labels[5:8, 5:8] = 3
+    return labels
+
+
+def _ring(labels, index, margin):
+    """Background pixels within ``margin`` (4-connected steps) of one object."""
+    grown = labels == index
+    for _ in range(margin):
+        grown = grown | np.roll(grown, 1, 0) | np.roll(grown, -1, 0)
+        grown = grown | np.roll(grown, 1, 1) | np.roll(grown, -1, 1)
+    return grown & (labels == 0)
+
+
+# (prediction, max_area, margin) -> (recall, dice, count), worked out by hand
+SMALL_OBJECT_CASES = [
+    ("exact", 4, 3, (1.0, 1.0, 1)),
+    ("half of the small one", 4, 3, (0.5, 2 / 3, 1)),
+    ("exact plus its ring of 1", 4, 1, (1.0, 8 / 16, 1)),
+    ("exact plus its ring of 1", 4, 0, (1.0, 1.0, 1)),  # no neighbourhood
+    ("exact plus its ring of 1", 9, 1, (1.0, 2 * 13 / (13 + 12 + 21), 2)),
+    ("nothing", 9, 3, (0.0, 0.0, 2)),
+    ("the big one only", 4, 3, (0.0, 0.0, 1)),
+]
+
+
+@pytest.mark.parametrize("prediction, max_area, margin, expected", SMALL_OBJECT_CASES)
+def test_small_object_scores(prediction, max_area, margin, expected):
+    labels = _two_objects()
+    mask = {
+        "exact": labels > 0,
+        "nothing": np.zeros_like(labels, dtype=bool),
+        "the big one only": labels == 3,
+        "exact plus its ring of 1": (labels > 0)
+        | _ring(labels, 1, 1)
+        | _ring(labels, 3, 1),
+    }.get(prediction)
+    if prediction == "half of the small one":
+        mask = labels == 3
+        mask[1, 1:3] = True  # 2 of the small object's 4 pixels
+    scores = segmentation.small_object_scores(labels, mask, max_area, margin=margin)
+    assert (scores.recall, scores.dice, scores.count) == pytest.approx(expected)
+    # a stack of the same image twice: the sums double, the ratios stay
+    stacked = segmentation.small_object_scores(
+        np.stack([labels, labels]), np.stack([mask, mask]), max_area, margin=margin
+    )
+    assert (stacked.recall, stacked.dice) == pytest.approx(expected[:2])
+    assert stacked.count == 2 * expected[2]
+
+
+def test_object_areas_skip_missing_labels_and_span_images():
+    labels = _two_objects()  # labels 1 and 3: label 2 does not occur
+    assert segmentation.object_areas(labels).tolist() == [4, 9]
+    assert segmentation.object_areas([labels, labels[:3, :3]]).tolist() == [4, 9, 4]
+    assert segmentation.object_areas(np.zeros((3, 3), np.int32)).tolist() == []
+
+
+@pytest.mark.parametrize(
+    "arguments, error, fragment",
+    [
+        ((_two_objects(), np.ones((10, 9), bool), 4), ValueError, "mask.shape=(10, 9)"),
+        ((_two_objects(), np.full((10, 10), 0.7), 4), ValueError, "masks"),
+        ((_two_objects(), _two_objects() > 0, 0), ValueError, "max_area=0"),
+        ((_two_objects(), _two_objects() > 0, 3), ValueError, "max_area=3"),
+        ((_two_objects(), _two_objects() > 0, 4, -1), ValueError, "margin=-1"),
+        (
+            (np.stack([_two_objects()] * 2), [_two_objects() > 0], 4),
+            ValueError,
+            "len(masks)=1",
+        ),
+        ((_two_objects() * 1.0, _two_objects() > 0, 4), TypeError, "labels.dtype"),
+    ],
+)
+def test_small_object_scores_rejects(arguments, error, fragment):
+    with pytest.raises(error, match="Received") as raised:
+        segmentation.small_object_scores(*arguments)
+    assert fragment in str(raised.value)
+
+
 INVALID = [
     (lambda: losses.DiceLoss(smooth=-1), ValueError, "smooth=-1"),
     (lambda: losses.DiceLoss(smooth="1"), TypeError, "smooth='1'"),
