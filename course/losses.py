@@ -1,9 +1,11 @@
-"""Segmentation losses: soft Dice, log-Dice and pixel-weighted cross-entropy.
+"""Segmentation losses (soft Dice, log-Dice, pixel-weighted cross-entropy), and one
+objective for a net with several outputs.
 
-No notebook calls these losses: lecture 09 trains its U-Net with binary
-cross-entropy and leaves `DiceLoss` to its exercise 3. `PixelWeightedCrossentropy` is
-the U-Net paper's own loss, with the weight map of
-`course.segmentation.unet_weight_map`. The papers:
+Lecture 09 trains its U-Net with binary cross-entropy, again with `LogDiceLoss` (the
+segmentation row of seed 001's loss table) and with `PixelWeightedCrossentropy`, the
+U-Net paper's own loss with the weight map of `course.segmentation.unet_weight_map`;
+`DiceLoss` is left to its exercise 3. Lecture 06 measures GoogLeNet's auxiliary
+classifiers with `multi_output_loss`. The papers:
 
 * soft Dice: Milletari, Navab & Ahmadi, "V-Net: Fully convolutional neural networks
   for volumetric medical image segmentation", 3DV 2016. Here the per-class scores are
@@ -13,7 +15,9 @@ the U-Net paper's own loss, with the weight map of
 * log-Dice: Wong et al., "3D segmentation with exponential logarithmic loss for
   highly unbalanced object sizes", MICCAI 2018 (exponent 1);
 * pixel-weighted cross-entropy: Ronneberger, Fischer & Brox, "U-Net: Convolutional
-  Networks for Biomedical Image Segmentation", MICCAI 2015, eq. 1.
+  Networks for Biomedical Image Segmentation", MICCAI 2015, eq. 1;
+* auxiliary classifiers: Szegedy et al., "Going deeper with convolutions", CVPR 2015,
+  section 5 (the auxiliary losses added to the main one with weight 0.3).
 
 Only ``keras``, ``keras.ops`` and ``numpy`` are used, so every loss runs on the
 TensorFlow, JAX and PyTorch backends. Each loss exists as a function (returning one
@@ -28,7 +32,7 @@ Shapes follow the two cases of the lecture table (seed 001, "Segmentation"):
 * multi-class: ``y_true`` one-hot and ``y_pred`` softmax probabilities, both of shape
   ``(B, H, W, C)``.
 
-Used in lecture 09.
+Used in lectures 06 and 09.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ __all__ = [
     "PixelWeightedCrossentropy",
     "dice_loss",
     "log_dice_loss",
+    "multi_output_loss",
     "pixel_weighted_crossentropy",
     "soft_dice",
     "with_weight_channel",
@@ -297,3 +302,60 @@ class PixelWeightedCrossentropy(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "from_logits": self.from_logits}
+
+
+def multi_output_loss(loss, weights):
+    """One loss over several outputs: ``sum_i weights[i] * loss(y, outputs[i])``.
+
+    GoogLeNet trains its main classifier together with two auxiliary ones, all
+    predicting the same label, on "main + 0.3 x (aux1 + aux2)" (Szegedy et al.,
+    CVPR 2015, section 5). ``model.compile(loss=[loss] * n, loss_weights=weights)``
+    minimises the same sum; this function gives it as one callable for the tools
+    that take a single ``loss(y_true, y_pred)``, such as
+    `course.training.gradient_norms` and `course.tensorboard.GradientNorms`, so a
+    gradient can be measured under exactly the objective the net is trained on.
+
+    Args:
+        loss: a Keras loss name or per-example callable ``loss(y_true, y_pred)``,
+            applied to every output.
+        weights: one weight >= 0 per output, in the order of ``model.outputs``.
+
+    Returns:
+        A callable ``(y_true, outputs) -> per-example loss``, where ``outputs`` is
+        the list of the model's outputs and ``y_true`` the one target they share.
+
+    Raises:
+        ValueError: if ``loss`` names no Keras loss, or ``weights`` is empty or
+            holds a negative number.
+    """
+    if isinstance(loss, str):
+        try:
+            per_example = keras.losses.get(loss)
+        except ValueError:
+            per_example = None
+        if per_example is None:
+            raise _validate.error("loss", loss, "to name a Keras loss")
+    else:
+        per_example = _validate.function("loss", loss)
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__"):
+        raise _validate.error(
+            "weights", weights, "to be a sequence of numbers", TypeError
+        )
+    if len(weights) == 0:
+        raise _validate.error("weights", weights, "to hold one weight per output")
+    weights = tuple(
+        _validate.number(f"weights[{i}]", w, minimum=0) for i, w in enumerate(weights)
+    )
+
+    def objective(y_true, outputs):
+        if len(outputs) != len(weights):
+            raise _validate.relation(
+                "one output per weight",
+                **{"len(outputs)": len(outputs), "len(weights)": len(weights)},
+            )
+        return sum(
+            w * per_example(y_true, output)
+            for w, output in zip(weights, outputs, strict=True)
+        )
+
+    return objective

@@ -585,7 +585,56 @@ INVALID = [
         ValueError,
         "max_distance=0",
     ),
+    (lambda: losses.multi_output_loss("no_such_loss", [1.0]), ValueError, "loss="),
+    (lambda: losses.multi_output_loss(3, [1.0]), TypeError, "loss=3"),
+    (lambda: losses.multi_output_loss("mse", []), ValueError, "weights=[]"),
+    (lambda: losses.multi_output_loss("mse", 0.3), TypeError, "weights=0.3"),
+    (lambda: losses.multi_output_loss("mse", [1, -0.3]), ValueError, "weights[1]=-0.3"),
+    (
+        lambda: losses.multi_output_loss("mse", [1, 1])(
+            np.ones((2, 1)), [np.ones((2, 1))]
+        ),
+        ValueError,
+        "len(outputs)=1",
+    ),
 ]
+
+
+def _three_heads():
+    """A tiny classifier with a main and two auxiliary softmax heads."""
+    keras.utils.set_random_seed(3)
+    inputs = keras.Input((5,), name="inputs")
+    hidden = keras.layers.Dense(6, activation="relu", name="trunk")(inputs)
+    heads = [
+        keras.layers.Dense(3, activation="softmax", name=name)(hidden)
+        for name in ("main", "aux1", "aux2")
+    ]
+    return keras.Model(inputs, heads, name="three_heads")
+
+
+@pytest.mark.parametrize("weights", [(1.0, 0.3, 0.3), (1.0, 0.0, 0.0), (0.5, 2.0, 1.0)])
+def test_multi_output_loss_is_what_compile_minimises(weights):
+    model = _three_heads()
+    x = np.random.default_rng(0).normal(size=(8, 5)).astype("float32")
+    y = np.arange(8) % 3
+    model.compile(
+        optimizer="sgd",
+        loss=["sparse_categorical_crossentropy"] * 3,
+        loss_weights=list(weights),
+    )
+    outputs = model(x)
+    compiled = model.compute_loss(x=x, y=(y,) * 3, y_pred=outputs, training=False)
+    objective = losses.multi_output_loss("sparse_categorical_crossentropy", weights)
+    per_example = keras.ops.convert_to_numpy(objective(y, outputs))
+    assert per_example.shape == (8,)
+    np.testing.assert_allclose(
+        per_example.mean(), keras.ops.convert_to_numpy(compiled), rtol=1e-5
+    )
+    # a callable loss is used as given
+    own = losses.multi_output_loss(
+        keras.losses.sparse_categorical_crossentropy, weights
+    )
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(own(y, outputs)), per_example)
 
 
 @pytest.mark.parametrize("call, error, received", INVALID)

@@ -746,3 +746,66 @@ def test_lr_range_marks_the_suggestion():
     assert ax.lines[2].get_xdata()[0] == 0.01
     with pytest.raises(TypeError, match="LearningRateRange"):
         plots.lr_range({"suggestion": 0.1})
+
+
+GRADIENTS = {"conv1": 0.5, "conv2": 0.05, "dense": 0.01}  # as gradient_norms returns
+
+
+@pytest.mark.parametrize(
+    "panels, options, lines_per_panel",
+    [
+        ({"one": {"net": GRADIENTS}}, {}, [1]),
+        (
+            {"a": {"x": [1.0, 0.1, 0.01], "y": GRADIENTS}, "b": {"z": [2.0, 3.0, 4.0]}},
+            {
+                "styles": {"y": {"linestyle": ":", "color": "tab:red"}},
+                "shade": (2, 3),
+                "layer_names": ["1", "2", "3\nout"],
+                "sharey": True,
+                "title": "norms",
+            },
+            [2, 1],
+        ),
+    ],
+)
+def test_gradient_profile(panels, options, lines_per_panel):
+    fig = plots.gradient_profile(panels, **options)
+    assert [len(ax.lines) for ax in fig.axes] == lines_per_panel
+    first = fig.axes[0]
+    assert first.get_yscale() == "log" and first.get_title() == next(iter(panels))
+    np.testing.assert_array_equal(first.lines[0].get_xdata(), [1, 2, 3])  # from 1
+    values = next(iter(next(iter(panels.values())).values()))
+    values = list(values.values()) if isinstance(values, dict) else values
+    np.testing.assert_allclose(first.lines[0].get_ydata(), values)
+    if "styles" in options:
+        assert first.lines[1].get_linestyle() == ":"
+        assert [t.get_text() for t in first.get_xticklabels()] == ["1", "2", "3\nout"]
+        assert len(first.patches) == 1  # the shaded span
+        assert fig._suptitle.get_text() == "norms"
+    # different series per panel: a legend in each
+    assert all(ax.get_legend() is not None for ax in fig.axes) and not fig.legends
+
+
+def test_gradient_profile_shares_one_legend_when_the_panels_show_the_same_series():
+    same = {"before": [1.0, 0.1], "after": [0.5, 0.5]}
+    fig = plots.gradient_profile({"input": same, "clean": same})
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["before", "after"]
+
+
+@pytest.mark.parametrize(
+    "panels, options, error, fragment",
+    [
+        ({}, {}, ValueError, "panels"),
+        ({"a": {}}, {}, ValueError, "panels['a']"),
+        ({"a": {"x": [1.0, -0.1]}}, {}, ValueError, "norm (>= 0)"),
+        ({"a": {"x": [1.0, float("nan")]}}, {}, ValueError, "norm (>= 0)"),
+        ({"a": {"x": [1.0, 0.5]}}, {"layer_names": ["1"]}, ValueError, "layer_names"),
+        ({"a": {"x": [1.0, 0.5]}}, {"shade": (2, 1)}, ValueError, "shade"),
+        ({"a": {"x": [1.0, 0.5]}}, {"styles": {"x": ":"}}, TypeError, "styles"),
+    ],
+)
+def test_gradient_profile_rejects(panels, options, error, fragment):
+    with pytest.raises(error, match="Received") as info:
+        plots.gradient_profile(panels, **options)
+    assert fragment in str(info.value)

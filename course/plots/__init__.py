@@ -13,6 +13,8 @@ split:
   (lecture 01).
 - :mod:`course.plots.convolution`: ``kernel_sliding``, ``number_grids``
   (lectures 03, 10).
+- :mod:`course.plots.gradients`: ``gradient_profile``, the gradient norm per
+  layer (lectures 06, 10).
 - :mod:`course.plots.saliency`: ``overlay_rgb``, ``saliency_overlay``,
   ``saliency_grid`` (lecture 11; ``course.saliency`` re-exports them).
 
@@ -40,6 +42,7 @@ from course.plots.convolution import kernel_sliding, number_grids
 from course.plots.curves import learning_curve, lr_range, training_curves
 from course.plots.filters import conv_filters, feature_maps
 from course.plots.functions import activation_curves, decision_regions
+from course.plots.gradients import gradient_profile
 from course.plots.images import WRONG_COLOR, image_grid, misclassified
 from course.plots.saliency import overlay_rgb, saliency_grid, saliency_overlay
 
@@ -51,6 +54,7 @@ __all__ = [
     "conv_filters",
     "decision_regions",
     "feature_maps",
+    "gradient_profile",
     "image_grid",
     "kernel_sliding",
     "learning_curve",
