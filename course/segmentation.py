@@ -51,6 +51,19 @@ def _array(name: str, value, *axes: str) -> np.ndarray:
     return array
 
 
+def _boolean_mask(name: str, mask: np.ndarray) -> np.ndarray:
+    """``mask`` as booleans: bool already, or numeric holding only 0 and 1."""
+    if mask.dtype != bool:
+        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
+            raise _validate.error(
+                f"{name}.dtype",
+                mask.dtype,
+                "to be bool, or numeric holding only 0 and 1",
+            )
+        mask = mask.astype(bool)
+    return mask
+
+
 def _label_image(labels) -> np.ndarray:
     labels = np.asarray(labels)
     if labels.dtype == bool or not np.issubdtype(labels.dtype, np.integer):
@@ -189,13 +202,7 @@ def instances_from_mask(mask, min_size: int = 1, connectivity: int = 1) -> np.nd
         ``int32`` array of shape ``(H, W)``: 0 = background, objects numbered
         1..N consecutively in raster order of their first pixel.
     """
-    mask = _array("mask", mask, "height", "width")
-    if mask.dtype != bool:
-        if mask.dtype.kind not in "iuf" or not np.isin(mask, (0, 1)).all():
-            raise _validate.error(
-                "mask.dtype", mask.dtype, "to be bool, or numeric holding only 0 and 1"
-            )
-        mask = mask.astype(bool)
+    mask = _boolean_mask("mask", _array("mask", mask, "height", "width"))
     min_size = _validate.positive_int("min_size", min_size)
     connectivity = _validate.choice("connectivity", connectivity, (1, 2))
     structure = ndimage.generate_binary_structure(2, connectivity)
@@ -417,12 +424,7 @@ def small_object_scores(labels, masks, max_area, margin: int = 3) -> ObjectScore
                 "masks of the label images' shape",
                 **{"mask.shape": mask.shape, "labels.shape": image.shape},
             )
-        if mask.dtype != bool:
-            if not np.isin(mask, (0, 1)).all():
-                raise _validate.error(
-                    "masks", mask.dtype, "to be boolean or hold only 0 and 1"
-                )
-            mask = mask.astype(bool)
+        mask = _boolean_mask("masks", mask)
         areas = np.bincount(image.ravel())
         areas[0] = 0  # the background is not an object
         for index in np.flatnonzero((areas > 0) & (areas <= max_area)):
