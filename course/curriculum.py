@@ -166,6 +166,7 @@ LECTURES: tuple[Lecture, ...] = (
             "course.tensorboard.hparams",
             "course.training.gradients",
             "course.training.runs",
+            "course.training.state",
         ),
     ),
     Lecture(
@@ -252,6 +253,7 @@ LECTURES: tuple[Lecture, ...] = (
             "course.tensorboard.hparams",
             "course.training.gradients",
             "course.training.runs",
+            "course.training.state",
         ),
     ),
     Lecture(
